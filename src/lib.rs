@@ -1,0 +1,86 @@
+//! taxi_loader: loads NYC TLC yellow-taxi parquet files into PostgreSQL, each trip exactly once.
+//!
+//! The pipeline, one module each: `read` → `convert` → `hash` → `stage` → `merge`.
+//!
+//! The core — [`trip`], [`error`], [`read`], [`convert`], [`hash`], [`generate`], [`threads`] and
+//! the SQL text in `stage::sql` and `merge::sql` — never imports pgrx (a unit test enforces it)
+//! and is tested with plain `#[test]`s. The rest is thin glue: `load` (the SQL function), `stage`
+//! and `merge` (SPI), `report` (errors → ereport).
+
+use pgrx::prelude::*;
+
+::pgrx::pg_module_magic!(name, version);
+
+pub mod convert;
+pub mod error;
+pub mod generate;
+pub mod hash;
+pub mod read;
+pub mod threads;
+pub mod trip;
+
+mod load;
+mod merge;
+mod report;
+mod stage;
+
+#[cfg(any(test, feature = "pg_test"))]
+mod testing;
+
+extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+
+/// This module is required by `cargo pgrx test` invocations.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {
+        crate::testing::install_fixtures();
+    }
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
+
+#[cfg(test)]
+mod purity {
+    /// The core must stay usable and testable without PostgreSQL.
+    #[test]
+    fn core_modules_never_import_pgrx() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/src");
+        let core = [
+            "trip.rs",
+            "error.rs",
+            "threads.rs",
+            "read",
+            "convert",
+            "hash",
+            "generate",
+            "stage/sql.rs",
+            "merge/sql.rs",
+            "bin",
+        ];
+        let mut files = Vec::new();
+        for entry in core {
+            let path = std::path::Path::new(root).join(entry);
+            if path.is_dir() {
+                for f in std::fs::read_dir(&path).unwrap() {
+                    files.push(f.unwrap().path());
+                }
+            } else {
+                files.push(path);
+            }
+        }
+        assert!(files.len() >= 15, "{files:?}");
+        for f in files {
+            let text = std::fs::read_to_string(&f).unwrap();
+            for needle in ["pgrx::", "use pgrx", "pg_sys", "#[pg_"] {
+                assert!(
+                    !text.contains(needle),
+                    "{} uses pgrx ({needle})",
+                    f.display()
+                );
+            }
+        }
+    }
+}

@@ -1,0 +1,326 @@
+//! `taxi_load(path, chunk_size)`: read → convert → hash → stage → merge, chunk by chunk, all in
+//! the caller's transaction. Thin glue over the pgrx-free core.
+
+use std::time::Instant;
+
+use pgrx::prelude::*;
+use pgrx::PgMemoryContexts;
+
+use crate::error::LoadError;
+use crate::read::TripReader;
+use crate::{hash, merge, report, stage, threads};
+
+/// Above this, one chunk's Arrow buffers, staging arrays and hashes stop fitting comfortably in
+/// a backend's memory.
+pub const MAX_CHUNK_SIZE: usize = 1_000_000;
+
+pub struct Summary {
+    pub load_id: i64,
+    pub rows_read: i64,
+    pub rows_inserted: i64,
+    pub rows_duplicate: i64,
+    pub rows_rejected: i64,
+    pub seconds: f64,
+}
+
+/// Loads a NYC TLC yellow-taxi parquet file into `taxi.yellow_taxi_trips`. A trip already in the
+/// table (same row_hash) is counted as a duplicate, not inserted again.
+#[pg_extern(volatile, parallel_unsafe)]
+fn taxi_load(
+    path: &str,
+    chunk_size: default!(i32, 100000),
+) -> TableIterator<
+    'static,
+    (
+        name!(load_id, i64),
+        name!(rows_read, i64),
+        name!(rows_inserted, i64),
+        name!(rows_duplicate, i64),
+        name!(rows_rejected, i64),
+        name!(seconds, f64),
+    ),
+> {
+    let s = load_file(path, chunk_size as i64).unwrap_or_else(|e| report::raise(e, "taxi_load"));
+    TableIterator::once((
+        s.load_id,
+        s.rows_read,
+        s.rows_inserted,
+        s.rows_duplicate,
+        s.rows_rejected,
+        s.seconds,
+    ))
+}
+
+/// Like COPY FROM a file: superusers and roles with privileges of pg_read_server_files.
+fn may_read_server_files() -> bool {
+    unsafe {
+        pg_sys::has_privs_of_role(
+            pg_sys::GetUserId(),
+            pg_sys::Oid::from(pg_sys::ROLE_PG_READ_SERVER_FILES),
+        )
+    }
+}
+
+pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
+    let started = Instant::now();
+    if chunk_size < 1 || chunk_size > MAX_CHUNK_SIZE as i64 {
+        return Err(LoadError::InvalidChunkSize {
+            got: chunk_size,
+            max: MAX_CHUNK_SIZE,
+        });
+    }
+    if !may_read_server_files() {
+        return Err(LoadError::NoPrivilege { path: path.into() });
+    }
+    if !std::path::Path::new(path).is_absolute() {
+        return Err(LoadError::RelativePath { path: path.into() });
+    }
+    let reader = TripReader::open(path, chunk_size as usize)?;
+
+    let load_id = Spi::connect_mut(|client| {
+        stage::create(client);
+        merge::next_load_id(client)
+    });
+    let mut rows_read = 0u64;
+    let mut rows_inserted = 0u64;
+    // Each chunk's SPI arguments live in this context, reset after the chunk, so memory stays
+    // flat however large the file.
+    let mut chunk_memory = PgMemoryContexts::new("taxi_load chunk");
+    for batch in reader {
+        check_for_interrupts!();
+        let batch = batch?;
+        let hashes = threads::pool().install(|| hash::hash_batch(&batch));
+        check_for_interrupts!();
+        let inserted = unsafe {
+            chunk_memory.switch_to(|_| {
+                Spi::connect_mut(|client| {
+                    stage::fill(client, &batch, &hashes);
+                    let n = merge::run(client, load_id);
+                    stage::clear(client);
+                    n
+                })
+            })
+        };
+        unsafe { chunk_memory.reset() };
+        rows_read += batch.len() as u64;
+        rows_inserted += inserted;
+    }
+    Spi::connect_mut(stage::drop);
+    Ok(Summary {
+        load_id,
+        rows_read: rows_read as i64,
+        rows_inserted: rows_inserted as i64,
+        rows_duplicate: (rows_read - rows_inserted) as i64,
+        rows_rejected: 0,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::generate::{self, Options};
+    use crate::testing::*;
+    use crate::trip::TripBatch;
+
+    const COLUMNS_IN_FILE_ORDER: &str = "vendorid, tpep_pickup_datetime, tpep_dropoff_datetime, passenger_count, trip_distance, ratecodeid, store_and_fwd_flag, pulocationid, dolocationid, payment_type, fare_amount, extra, mta_tax, tip_amount, tolls_amount, improvement_surcharge, total_amount, congestion_surcharge, airport_fee, cbd_congestion_fee";
+
+    #[pg_test]
+    fn official_sample_loads_every_value() {
+        // chunk_size 2: three chunks, so chunking is exercised too.
+        let c = load(&fixture(SAMPLE5), 2);
+        assert_eq!(
+            c,
+            Counts {
+                read: 5,
+                inserted: 5,
+                duplicate: 0,
+                rejected: 0
+            }
+        );
+        let rows: Vec<String> = Spi::connect(|client| {
+            client
+                .select(
+                    &format!("SELECT ({COLUMNS_IN_FILE_ORDER})::text FROM taxi.yellow_taxi_trips ORDER BY tpep_pickup_datetime"),
+                    None,
+                    &[],
+                )
+                .unwrap()
+                .map(|r| r.get::<String>(1).unwrap().unwrap())
+                .collect()
+        });
+        // Values as pyarrow prints them from the file.
+        assert_eq!(
+            rows,
+            [
+                r#"(2,"2025-01-01 00:14:27","2025-01-01 00:20:01",3,0.52,1,N,244,244,2,7.20,1.00,0.50,0.00,0.00,1.00,9.70,0.00,0.00,0.00)"#,
+                r#"(1,"2025-01-01 00:18:38","2025-01-01 00:26:59",1,1.6,1,N,229,237,1,10.00,3.50,0.50,3.00,0.00,1.00,18.00,2.50,0.00,0.00)"#,
+                r#"(2,"2025-01-01 00:21:34","2025-01-01 00:25:06",3,0.66,1,N,244,116,2,5.80,1.00,0.50,0.00,0.00,1.00,8.30,0.00,0.00,0.00)"#,
+                r#"(1,"2025-01-01 00:32:40","2025-01-01 00:35:13",1,0.5,1,N,236,237,1,5.10,3.50,0.50,2.02,0.00,1.00,12.12,2.50,0.00,0.00)"#,
+                r#"(1,"2025-01-01 00:44:04","2025-01-01 00:46:01",1,0.6,1,N,141,141,1,5.10,3.50,0.50,2.00,0.00,1.00,12.10,2.50,0.00,0.00)"#,
+            ]
+        );
+        assert_eq!(
+            count("SELECT count(DISTINCT load_id) FROM taxi.yellow_taxi_trips"),
+            1
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE octet_length(row_hash) = 32"),
+            5
+        );
+    }
+
+    #[pg_test]
+    fn sample_with_nulls_keeps_nulls_and_cents() {
+        let c = load(&fixture(SAMPLE5000), 1000);
+        assert_eq!(
+            c,
+            Counts {
+                read: 5000,
+                inserted: 5000,
+                duplicate: 0,
+                rejected: 0
+            }
+        );
+        let nulls = Spi::get_one::<String>(
+            "SELECT concat_ws(',', count(*) - count(passenger_count), count(*) - count(ratecodeid),
+                    count(*) - count(store_and_fwd_flag), count(*) - count(congestion_surcharge),
+                    count(*) - count(airport_fee), count(*) - count(cbd_congestion_fee),
+                    count(*) - count(vendorid))
+             FROM taxi.yellow_taxi_trips",
+        );
+        assert_eq!(nulls.unwrap().unwrap(), "1125,1125,1125,1125,1125,0,0");
+        // Sums of the file's doubles rounded to cents, as pyarrow computes them.
+        let sums = Spi::get_one::<String>(
+            "SELECT concat_ws(',', sum(fare_amount), sum(extra), sum(mta_tax), sum(tip_amount),
+                    sum(tolls_amount), sum(improvement_surcharge), sum(total_amount),
+                    sum(congestion_surcharge), sum(airport_fee), sum(cbd_congestion_fee))
+             FROM taxi.yellow_taxi_trips",
+        );
+        assert_eq!(
+            sums.unwrap().unwrap(),
+            "83908.85,6166.00,2396.75,13933.10,2046.36,4763.00,125524.09,8567.50,498.75,2667.75"
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE passenger_count = 0"),
+            Spi::get_one::<i64>("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE passenger_count IS NOT NULL AND passenger_count < 1").unwrap().unwrap()
+        );
+    }
+
+    #[pg_test]
+    fn loading_twice_inserts_nothing_the_second_time() {
+        let first = load(&fixture(SAMPLE5000), 100000);
+        let before = fingerprint();
+        let second = load(&fixture(SAMPLE5000), 700);
+        assert_eq!(first.inserted, 5000);
+        assert_eq!(
+            second,
+            Counts {
+                read: 5000,
+                inserted: 0,
+                duplicate: 5000,
+                rejected: 0
+            }
+        );
+        assert_eq!(fingerprint(), before);
+    }
+
+    #[pg_test]
+    fn in_file_duplicates_are_inserted_once() {
+        let unique = generate::generate(&Options {
+            rows: 1000,
+            duplicate_rate: 0.0,
+            seed: 7,
+            ..Options::default()
+        });
+        // Every 10th trip appears again at the end of the file, across chunk boundaries.
+        let mut with_copies = unique.clone();
+        for row in (0..1000).step_by(10) {
+            with_copies.push_row(&unique, row);
+        }
+        let path = write_trips("dups.parquet", &with_copies, 2024);
+        let c = load(&path, 300);
+        assert_eq!(
+            c,
+            Counts {
+                read: 1100,
+                inserted: 1000,
+                duplicate: 100,
+                rejected: 0
+            }
+        );
+        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 1000);
+        assert_eq!(
+            count(&format!(
+                "SELECT count(DISTINCT ({COLUMNS_IN_FILE_ORDER})) FROM taxi.yellow_taxi_trips"
+            )),
+            1000
+        );
+    }
+
+    #[pg_test]
+    fn older_vintage_of_the_same_trips_inserts_nothing() {
+        load(&fixture(SAMPLE5), 100000);
+        load(&fixture(SAMPLE5000), 100000);
+        let before = fingerprint();
+        for (sample, rows) in [(SAMPLE5, 5), (SAMPLE5000, 5000)] {
+            let trips = read_all(&fixture(sample));
+            // 2023: double counts, `airport_fee`, int64 ids, ns timestamps, pandas index column.
+            for vintage in [2023, 2019, 2012] {
+                let path = write_trips(&format!("v{vintage}_{sample}"), &trips, vintage);
+                let c = load(&path, 1000);
+                assert_eq!(
+                    c,
+                    Counts {
+                        read: rows,
+                        inserted: 0,
+                        duplicate: rows,
+                        rejected: 0
+                    },
+                    "{vintage} {sample}"
+                );
+            }
+        }
+        assert_eq!(fingerprint(), before);
+    }
+
+    #[pg_test]
+    fn generated_month_of_every_vintage_loads() {
+        for (i, year) in [2011, 2015, 2019, 2023, 2024, 2025].into_iter().enumerate() {
+            let opts = Options {
+                rows: 3000,
+                year,
+                month: 3,
+                seed: i as u64,
+                messy_rate: 0.05,
+                ..Options::default()
+            };
+            let path = generated(&format!("gen{year}.parquet"), &opts, year);
+            let trips = generate::generate(&opts);
+            let mut distinct = crate::hash::hash_batch(&trips);
+            distinct.sort();
+            distinct.dedup();
+            let c = load(&path, 1000);
+            assert_eq!(c.read, 3000);
+            assert_eq!(c.inserted as usize, distinct.len(), "{year}");
+        }
+        // Messy rows are stored as they are: refunds, reversed times, zones 264/265.
+        assert!(count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE total_amount < 0") > 0);
+        assert!(count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE tpep_dropoff_datetime < tpep_pickup_datetime") > 0);
+        assert!(count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE pulocationid = 264") > 0);
+        assert!(count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE tpep_pickup_datetime < '2010-01-01'") > 0);
+    }
+
+    fn read_all(path: &str) -> TripBatch {
+        let mut all = TripBatch::empty(0);
+        for batch in crate::read::TripReader::open(path, 1000).unwrap() {
+            let batch = batch.unwrap();
+            for row in 0..batch.len() {
+                all.push_row(&batch, row);
+            }
+        }
+        all
+    }
+}

@@ -1,0 +1,250 @@
+//! The one place a [`LoadError`] becomes a PostgreSQL ERROR with SQLSTATE, detail and hint.
+
+use pgrx::pg_sys::errcodes::PgSqlErrorCode;
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::PgLogLevel;
+
+use crate::error::{Class, LoadError};
+
+fn sqlstate(class: Class) -> PgSqlErrorCode {
+    use PgSqlErrorCode::*;
+    match class {
+        Class::UndefinedFile => ERRCODE_UNDEFINED_FILE,
+        Class::WrongObjectType => ERRCODE_WRONG_OBJECT_TYPE,
+        Class::InsufficientPrivilege => ERRCODE_INSUFFICIENT_PRIVILEGE,
+        Class::IoError => ERRCODE_IO_ERROR,
+        Class::BadFileFormat => ERRCODE_BAD_COPY_FILE_FORMAT,
+        Class::DataCorrupted => ERRCODE_DATA_CORRUPTED,
+        Class::DatatypeMismatch => ERRCODE_DATATYPE_MISMATCH,
+        Class::NumericValueOutOfRange => ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+        Class::DatetimeFieldOverflow => ERRCODE_DATETIME_FIELD_OVERFLOW,
+        Class::NotNullViolation => ERRCODE_NOT_NULL_VIOLATION,
+        Class::CharacterNotInRepertoire => ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
+        Class::InvalidParameterValue => ERRCODE_INVALID_PARAMETER_VALUE,
+    }
+}
+
+/// Raises `error` as an ERROR. Rust frames unwind (files close, buffers free) and PostgreSQL
+/// aborts the transaction, so nothing the load wrote remains.
+pub fn raise(error: LoadError, function: &'static str) -> ! {
+    let mut report = ErrorReport::new(sqlstate(error.class()), error.to_string(), function);
+    if let Some(detail) = error.detail() {
+        report = report.set_detail(detail);
+    }
+    if let Some(hint) = error.hint() {
+        report = report.set_hint(hint);
+    }
+    report.report(PgLogLevel::ERROR);
+    unreachable!("ereport(ERROR) returned")
+}
+
+#[cfg(test)]
+mod sqlstates {
+    use super::*;
+
+    #[test]
+    fn core_sqlstates_match_postgres_codes() {
+        let classes = [
+            Class::UndefinedFile,
+            Class::WrongObjectType,
+            Class::InsufficientPrivilege,
+            Class::IoError,
+            Class::BadFileFormat,
+            Class::DataCorrupted,
+            Class::DatatypeMismatch,
+            Class::NumericValueOutOfRange,
+            Class::DatetimeFieldOverflow,
+            Class::NotNullViolation,
+            Class::CharacterNotInRepertoire,
+            Class::InvalidParameterValue,
+        ];
+        for class in classes {
+            let code = sqlstate(class) as i32;
+            // PostgreSQL packs the five characters six bits each (MAKE_SQLSTATE).
+            let chars: String = (0..5)
+                .map(|i| (((code >> (6 * i)) & 0x3F) as u8 + b'0') as char)
+                .collect();
+            assert_eq!(chars, class.sqlstate(), "{class:?}");
+        }
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use std::io::{Seek, SeekFrom, Write};
+
+    use pgrx::prelude::*;
+
+    use crate::generate::{self, Options};
+    use crate::testing::*;
+    use crate::trip::{idx, Values};
+
+    /// Asserts that loading `path` fails with `sqlstate` and a message containing `words`, and
+    /// that the trips table is exactly as before.
+    fn refused(path: &str, chunk: i32, sqlstate: &str, words: &[&str]) {
+        let before = fingerprint();
+        let error = load_error(path, chunk);
+        assert!(
+            error.starts_with(&format!("{sqlstate}: ")),
+            "{path}: {error}"
+        );
+        for w in words {
+            assert!(error.contains(w), "{path}: {error} lacks {w}");
+        }
+        let hint = error.rsplit(" | ").next().unwrap();
+        assert!(!hint.is_empty(), "{path}: no hint in {error}");
+        assert_eq!(fingerprint(), before, "{path} changed the table");
+    }
+
+    #[pg_test]
+    fn missing_directory_unreadable_and_relative_paths() {
+        load(&fixture(SAMPLE5), 100000);
+        refused(
+            "/nonexistent/yellow.parquet",
+            100,
+            "58P01",
+            &["/nonexistent/yellow.parquet", "No such file"],
+        );
+        refused(
+            crate::testing::FIXTURE_DIR,
+            100,
+            "42809",
+            &["is a directory"],
+        );
+        refused(
+            &fixture("unreadable.parquet"),
+            100,
+            "42501",
+            &["unreadable.parquet", "Permission denied"],
+        );
+        refused("relative.parquet", 100, "22023", &["relative path"]);
+        refused(&fixture(SAMPLE5), 0, "22023", &["chunk_size"]);
+        refused(&fixture(SAMPLE5), -5, "22023", &["chunk_size"]);
+        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 5);
+    }
+
+    #[pg_test]
+    fn empty_not_parquet_truncated_and_corrupt_files() {
+        load(&fixture(SAMPLE5), 100000);
+        let empty = scratch("empty.parquet");
+        std::fs::write(&empty, b"").unwrap();
+        refused(&empty, 100, "22P04", &["is empty"]);
+        refused(
+            &fixture("taxi_zone_lookup.csv"),
+            100,
+            "22P04",
+            &["not a parquet file"],
+        );
+
+        let good = std::fs::read(fixture(SAMPLE5000)).unwrap();
+        for cut in [5, good.len() / 3, good.len() - 9, good.len() - 1] {
+            let path = scratch(&format!("cut{cut}.parquet"));
+            std::fs::write(&path, &good[..cut]).unwrap();
+            refused(&path, 100, "XX001", &["truncated or corrupt"]);
+        }
+        // Garbage in the footer, magic bytes intact.
+        let path = scratch("footer.parquet");
+        let mut bad = good.clone();
+        let n = bad.len();
+        let footer_len = u32::from_le_bytes(bad[n - 8..n - 4].try_into().unwrap()) as usize;
+        for b in &mut bad[n - 8 - footer_len..n - 8 - footer_len / 2] {
+            *b = 0xAB;
+        }
+        std::fs::write(&path, &bad).unwrap();
+        refused(&path, 100, "XX001", &["truncated or corrupt"]);
+        // Garbage in the data pages: the footer still parses, decoding does not.
+        let path = scratch("pages.parquet");
+        let mut f = std::fs::File::create(&path).unwrap();
+        f.write_all(&good).unwrap();
+        f.seek(SeekFrom::Start(4)).unwrap();
+        f.write_all(&vec![0xFF; 4096]).unwrap();
+        drop(f);
+        refused(&path, 100, "XX001", &["truncated or corrupt"]);
+        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 5);
+    }
+
+    #[pg_test]
+    fn green_file_is_the_wrong_dataset() {
+        load(&fixture(SAMPLE5), 100000);
+        refused(
+            &fixture(GREEN),
+            100,
+            "22P04",
+            &[
+                "not a yellow taxi trip file",
+                "tpep_pickup_datetime, tpep_dropoff_datetime",
+                "green",
+            ],
+        );
+    }
+
+    #[pg_test]
+    fn unstorable_values_name_row_and_column() {
+        load(&fixture(SAMPLE5), 100000);
+        let base = generate::generate(&Options {
+            rows: 2500,
+            ..Options::default()
+        });
+
+        let mut null_pickup = base.clone();
+        if let Values::Timestamp(v) = &mut null_pickup.columns[idx::PICKUP] {
+            v[2345] = None;
+        }
+        let path = write_trips("null_pickup.parquet", &null_pickup, 2024);
+        refused(&path, 1000, "23502", &["row 2346", "tpep_pickup_datetime"]);
+
+        let mut huge = base.clone();
+        if let Values::Money(v) = &mut huge.columns[idx::FARE_AMOUNT] {
+            v[10] = Some(5_000_000_000_000);
+        }
+        let path = write_trips("huge_fare.parquet", &huge, 2024);
+        refused(
+            &path,
+            1000,
+            "22003",
+            &["row 11", "fare_amount", "numeric(12,2)"],
+        );
+
+        // pandas-written files hold passenger_count as double: 1.5 passengers is not a count.
+        let path = scratch("half.parquet");
+        let counts = arrow::array::Float64Array::from(vec![1.0, 1.5, 1.0, 3.0, 3.0]);
+        replace_column(
+            &fixture(SAMPLE5),
+            &path,
+            "passenger_count",
+            std::sync::Arc::new(counts),
+        );
+        refused(
+            &path,
+            100,
+            "22003",
+            &["row 2", "passenger_count", "1.5", "not a whole number"],
+        );
+        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 5);
+    }
+
+    #[pg_test]
+    fn unprivileged_role_may_not_read_server_files() {
+        load(&fixture(SAMPLE5), 100000);
+        Spi::run("CREATE ROLE taxi_loader_nobody").unwrap();
+        Spi::run("GRANT USAGE ON SCHEMA taxi TO taxi_loader_nobody").unwrap();
+        // ON CONFLICT reads the unique index: loading needs SELECT as well as INSERT.
+        Spi::run("GRANT SELECT, INSERT ON taxi.yellow_taxi_trips TO taxi_loader_nobody").unwrap();
+        Spi::run("GRANT USAGE ON SEQUENCE taxi.load_id_seq TO taxi_loader_nobody").unwrap();
+        Spi::run("SET ROLE taxi_loader_nobody").unwrap();
+        refused(
+            &fixture(SAMPLE5000),
+            100,
+            "42501",
+            &["permission denied to read server file"],
+        );
+        Spi::run("RESET ROLE").unwrap();
+        // Membership in pg_read_server_files is what was missing.
+        Spi::run("GRANT pg_read_server_files TO taxi_loader_nobody").unwrap();
+        Spi::run("SET ROLE taxi_loader_nobody").unwrap();
+        let c = load(&fixture(SAMPLE5000), 100000);
+        Spi::run("RESET ROLE").unwrap();
+        assert_eq!(c.inserted, 5000);
+    }
+}

@@ -1,0 +1,163 @@
+//! Helpers shared by the `#[pg_test]`s. The fixtures are copied by the test runner (root) to a
+//! directory the server's `postgres` user can read; files a test makes itself are written by the
+//! backend into its own scratch directory.
+
+use pgrx::prelude::*;
+
+use crate::generate::{self, write_parquet, Vintage};
+use crate::trip::TripBatch;
+
+pub const FIXTURE_DIR: &str = "/tmp/taxi_loader_fixtures";
+
+/// Runs in the test runner before each test: copies `tests/fixtures` where the server can read it.
+#[cfg(test)]
+pub fn install_fixtures() {
+    use std::os::unix::fs::PermissionsExt;
+    use std::path::PathBuf;
+    let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");
+    std::fs::create_dir_all(FIXTURE_DIR).unwrap();
+    std::fs::set_permissions(FIXTURE_DIR, std::fs::Permissions::from_mode(0o755)).unwrap();
+    for entry in std::fs::read_dir(src).unwrap() {
+        let from = entry.unwrap().path();
+        let to = PathBuf::from(FIXTURE_DIR).join(from.file_name().unwrap());
+        if !to.exists() {
+            let tmp = to.with_extension("tmp");
+            std::fs::copy(&from, &tmp).unwrap();
+            std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o644)).unwrap();
+            std::fs::rename(&tmp, &to).unwrap();
+        }
+    }
+    // A file the server may not read (the runner is root, the server runs as postgres).
+    let locked = PathBuf::from(FIXTURE_DIR).join("unreadable.parquet");
+    if !locked.exists() {
+        std::fs::copy(
+            PathBuf::from(src).join("yellow_tripdata_2025-01_sample5.parquet"),
+            &locked,
+        )
+        .unwrap();
+    }
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o600)).unwrap();
+}
+
+pub fn fixture(name: &str) -> String {
+    format!("{FIXTURE_DIR}/{name}")
+}
+
+pub const SAMPLE5: &str = "yellow_tripdata_2025-01_sample5.parquet";
+pub const SAMPLE5000: &str = "yellow_tripdata_2025-02_sample5000.parquet";
+pub const GREEN: &str = "green_tripdata_2024-01.parquet";
+
+/// A directory of this backend's own, for files a test writes.
+pub fn scratch(name: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("taxi_loader_pgtest_{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir.join(name).to_str().unwrap().to_string()
+}
+
+/// Writes `trips` as a file of `vintage` into the scratch directory.
+pub fn write_trips(name: &str, trips: &TripBatch, vintage: i32) -> String {
+    let path = scratch(name);
+    write_parquet(&path, trips, &Vintage::of_year(vintage), 1_000_000).unwrap();
+    path
+}
+
+pub fn generated(name: &str, opts: &generate::Options, vintage: i32) -> String {
+    write_trips(name, &generate::generate(opts), vintage)
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub struct Counts {
+    pub read: i64,
+    pub inserted: i64,
+    pub duplicate: i64,
+    pub rejected: i64,
+}
+
+pub fn load(path: &str, chunk_size: i32) -> Counts {
+    Spi::connect_mut(|client| {
+        let row = client
+            .update(
+                "SELECT rows_read, rows_inserted, rows_duplicate, rows_rejected FROM taxi_load($1, $2)",
+                None,
+                &[path.into(), chunk_size.into()],
+            )
+            .unwrap()
+            .first();
+        Counts {
+            read: row.get(1).unwrap().unwrap(),
+            inserted: row.get(2).unwrap().unwrap(),
+            duplicate: row.get(3).unwrap().unwrap(),
+            rejected: row.get(4).unwrap().unwrap(),
+        }
+    })
+}
+
+/// Calls taxi_load in a subtransaction and returns "SQLSTATE: message | detail | hint", or
+/// "no error".
+pub fn load_error(path: &str, chunk_size: i32) -> String {
+    Spi::run(
+        "CREATE OR REPLACE FUNCTION pg_temp.load_error(path text, chunk int) RETURNS text
+         LANGUAGE plpgsql AS $$
+         DECLARE st text; msg text; det text; hint text;
+         BEGIN
+             PERFORM * FROM taxi_load(path, chunk);
+             RETURN 'no error';
+         EXCEPTION WHEN OTHERS THEN
+             GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT,
+                 det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+             RETURN st || ': ' || msg || ' | ' || coalesce(det, '') || ' | ' || coalesce(hint, '');
+         END $$",
+    )
+    .unwrap();
+    Spi::get_one_with_args::<String>(
+        "SELECT pg_temp.load_error($1, $2)",
+        &[path.into(), chunk_size.into()],
+    )
+    .unwrap()
+    .unwrap()
+}
+
+/// Row count and a digest of every stored value: equal fingerprints mean equal tables.
+pub fn fingerprint() -> String {
+    Spi::get_one::<String>(
+        "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY row_hash)), '')
+         FROM taxi.yellow_taxi_trips t",
+    )
+    .unwrap()
+    .unwrap()
+}
+
+pub fn count(sql: &str) -> i64 {
+    Spi::get_one::<i64>(sql).unwrap().unwrap()
+}
+
+/// Copies the parquet file `src` to `dst` with column `name` replaced by `values`.
+pub fn replace_column(src: &str, dst: &str, name: &str, values: arrow::array::ArrayRef) {
+    use arrow::datatypes::{Field, Schema};
+    use arrow::record_batch::RecordBatch;
+    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+    use std::sync::Arc;
+
+    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(src).unwrap())
+        .unwrap()
+        .build()
+        .unwrap();
+    let batch = reader.map(Result::unwrap).next().unwrap();
+    let at = batch.schema().index_of(name).unwrap();
+    let mut fields: Vec<Field> = batch
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.as_ref().clone())
+        .collect();
+    fields[at] = Field::new(name, values.data_type().clone(), true);
+    let mut columns = batch.columns().to_vec();
+    columns[at] = values;
+    let schema = Arc::new(Schema::new(fields));
+    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(dst).unwrap(), schema, None)
+            .unwrap();
+    writer.write(&batch).unwrap();
+    writer.close().unwrap();
+}
