@@ -1,9 +1,8 @@
 -- taxi_loader 0.1.0: data objects. Runs before the generated function definitions.
 --
 -- Everything lives in schema taxi. The trips table and the load-id sequence are registered with
--- pg_extension_config_dump, so pg_dump dumps their contents and a restore brings them back. The
--- view taxi.drop_guard is deliberately *not* an extension member: because it depends on the trips
--- table, a plain DROP EXTENSION taxi_loader fails instead of silently dropping loaded data;
+-- pg_extension_config_dump, so pg_dump dumps their contents and a restore brings them back. Once
+-- trips are loaded, a plain DROP EXTENSION taxi_loader fails (see taxi.ensure_drop_guard);
 -- DROP EXTENSION taxi_loader CASCADE removes everything.
 
 CREATE SCHEMA taxi;
@@ -359,7 +358,20 @@ CREATE INDEX yellow_taxi_trips_zones_idx ON taxi.yellow_taxi_trips (pulocationid
 SELECT pg_catalog.pg_extension_config_dump('taxi.yellow_taxi_trips', '');
 SELECT pg_catalog.pg_extension_config_dump('taxi.load_id_seq', '');
 
-CREATE VIEW taxi.drop_guard AS SELECT count(*) AS trips FROM taxi.yellow_taxi_trips;
-COMMENT ON VIEW taxi.drop_guard IS
-    'Not part of the extension on purpose: DROP EXTENSION taxi_loader fails while it exists, so loaded trips are never dropped silently. Use DROP EXTENSION taxi_loader CASCADE to drop the data too.';
-ALTER EXTENSION taxi_loader DROP VIEW taxi.drop_guard;
+-- The drop guard. taxi_load creates the view taxi.drop_guard (once) outside the extension
+-- script, so it is not an extension member: while it exists, DROP EXTENSION taxi_loader fails
+-- ("other objects depend on it") instead of silently dropping loaded trips, and pg_dump dumps it
+-- like any user view, after CREATE EXTENSION, without a clash on restore.
+CREATE FUNCTION taxi.ensure_drop_guard() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF to_regclass('taxi.drop_guard') IS NULL THEN
+        CREATE VIEW taxi.drop_guard AS SELECT count(*) AS trips FROM taxi.yellow_taxi_trips;
+        COMMENT ON VIEW taxi.drop_guard IS
+            'Keeps DROP EXTENSION taxi_loader from silently dropping loaded trips. DROP EXTENSION taxi_loader CASCADE drops the data too.';
+    END IF;
+EXCEPTION WHEN duplicate_table THEN
+    NULL; -- a concurrent first load created it
+END $$;
+COMMENT ON FUNCTION taxi.ensure_drop_guard() IS
+    'Creates taxi.drop_guard if missing; called by taxi_load. Security definer with a pinned search_path: the loading role need not own schema taxi.';

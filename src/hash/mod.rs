@@ -168,3 +168,27 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod readme_example {
+    use super::*;
+    use crate::read::TripReader;
+
+    /// The worked example of the README, from the first row of the official-type sample.
+    #[test]
+    fn first_row_of_the_official_sample() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/yellow_tripdata_2025-01_sample5.parquet");
+        let batch = TripReader::open(path, 10).unwrap().next().unwrap().unwrap();
+        let mut encoding = Vec::new();
+        encode_row(&batch, 0, &mut encoding);
+        assert_eq!(hex(&encoding), README_ENCODING);
+        assert_eq!(hex(&row_hash(&batch, 0)), README_HASH);
+        // The README shows the encoding and hash verbatim.
+        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        assert!(readme.contains(README_HASH));
+        assert!(readme.replace(['\n', ' '], "").contains(README_ENCODING));
+    }
+
+    const README_ENCODING: &str = "010100000000000000010100062a99fcafb3800100062a9a1a8c5ac0010000000000000001013ff999999999999a01000000000000000101000000014e0100000000000000e50100000000000000ed0100000000000000010100000000000003e801000000000000015e01000000000000003201000000000000012c0100000000000000000100000000000000640100000000000007080100000000000000fa010000000000000000010000000000000000";
+    const README_HASH: &str = "cf7b3663aa50dcc0d8100ec9c0bab542df80790ccda2b375f48f463762c8f52b";
+}

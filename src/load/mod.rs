@@ -79,6 +79,7 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
 
     let load_id = Spi::connect_mut(|client| {
         stage::create(client);
+        merge::ensure_drop_guard(client);
         merge::next_load_id(client)
     });
     let mut rows_read = 0u64;

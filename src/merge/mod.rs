@@ -12,6 +12,11 @@ pub fn run(client: &mut SpiClient<'_>, load_id: i64) -> u64 {
     merged.len() as u64
 }
 
+/// Makes sure DROP EXTENSION cannot silently take loaded trips with it (see sql/schema.sql).
+pub fn ensure_drop_guard(client: &mut SpiClient<'_>) {
+    client.update(sql::ENSURE_DROP_GUARD, None, &[]).expect("drop guard");
+}
+
 pub fn next_load_id(client: &mut SpiClient<'_>) -> i64 {
     client
         .update(sql::NEXT_LOAD_ID, Some(1), &[])

@@ -25,6 +25,8 @@ pub fn merge() -> String {
 
 pub const NEXT_LOAD_ID: &str = "SELECT pg_catalog.nextval('taxi.load_id_seq')";
 
+pub const ENSURE_DROP_GUARD: &str = "SELECT taxi.ensure_drop_guard()";
+
 #[cfg(test)]
 mod tests {
     #[test]
