@@ -177,14 +177,18 @@ mod readme_example {
     /// The worked example of the README, from the first row of the official-type sample.
     #[test]
     fn first_row_of_the_official_sample() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/yellow_tripdata_2025-01_sample5.parquet");
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/yellow_tripdata_2025-01_sample5.parquet"
+        );
         let batch = TripReader::open(path, 10).unwrap().next().unwrap().unwrap();
         let mut encoding = Vec::new();
         encode_row(&batch, 0, &mut encoding);
         assert_eq!(hex(&encoding), README_ENCODING);
         assert_eq!(hex(&row_hash(&batch, 0)), README_HASH);
         // The README shows the encoding and hash verbatim.
-        let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
         assert!(readme.contains(README_HASH));
         assert!(readme.replace(['\n', ' '], "").contains(README_ENCODING));
     }

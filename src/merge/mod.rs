@@ -14,7 +14,9 @@ pub fn run(client: &mut SpiClient<'_>, load_id: i64) -> u64 {
 
 /// Makes sure DROP EXTENSION cannot silently take loaded trips with it (see sql/schema.sql).
 pub fn ensure_drop_guard(client: &mut SpiClient<'_>) {
-    client.update(sql::ENSURE_DROP_GUARD, None, &[]).expect("drop guard");
+    client
+        .update(sql::ENSURE_DROP_GUARD, None, &[])
+        .expect("drop guard");
 }
 
 pub fn next_load_id(client: &mut SpiClient<'_>) -> i64 {

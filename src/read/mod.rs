@@ -294,7 +294,12 @@ mod tests {
 
     #[test]
     fn every_vintage_reads_back_the_same_trips() {
-        let trips = generate(&Options { rows: 3000, year: 2025, messy_rate: 0.05, ..Options::default() });
+        let trips = generate(&Options {
+            rows: 3000,
+            year: 2025,
+            messy_rate: 0.05,
+            ..Options::default()
+        });
         let want = hash_batch(&trips);
         for year in [2011, 2013, 2015, 2017, 2019, 2021, 2023, 2024, 2025] {
             let path = tmp(&format!("v{year}.parquet"));
@@ -307,12 +312,18 @@ mod tests {
 
     #[test]
     fn chunks_follow_chunk_size_and_count_rows() {
-        let trips = generate(&Options { rows: 2500, ..Options::default() });
+        let trips = generate(&Options {
+            rows: 2500,
+            ..Options::default()
+        });
         let path = tmp("chunks.parquet");
         write_parquet(&path, &trips, &Vintage::of_year(2024), 1000).unwrap();
         let reader = TripReader::open(&path, 1000).unwrap();
         assert_eq!(reader.total_rows(), 2500);
-        let sizes: Vec<(u64, usize)> = reader.map(|b| b.unwrap()).map(|b| (b.first_row, b.len())).collect();
+        let sizes: Vec<(u64, usize)> = reader
+            .map(|b| b.unwrap())
+            .map(|b| (b.first_row, b.len()))
+            .collect();
         assert_eq!(sizes, [(0, 1000), (1000, 1000), (2000, 500)]);
     }
 
@@ -333,20 +344,36 @@ mod tests {
             .map(|f| f.as_ref().clone().with_name(f.name().to_uppercase()))
             .collect();
         let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-        fields.push(Field::new("__index_level_0__", arrow::datatypes::DataType::Utf8, true));
+        fields.push(Field::new(
+            "__index_level_0__",
+            arrow::datatypes::DataType::Utf8,
+            true,
+        ));
         columns.push(Arc::new(StringArray::from(vec!["a"; 5])));
         let schema = Arc::new(Schema::new(fields));
         let path = tmp("upper.parquet");
-        let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), None).unwrap();
-        w.write(&RecordBatch::try_new(schema, columns).unwrap()).unwrap();
+        let mut w =
+            ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), None).unwrap();
+        w.write(&RecordBatch::try_new(schema, columns).unwrap())
+            .unwrap();
         w.close().unwrap();
-        assert_eq!(hash_batch(&read_all(&path, 10)), hash_batch(&read_all(&src, 10)));
+        assert_eq!(
+            hash_batch(&read_all(&path, 10)),
+            hash_batch(&read_all(&src, 10))
+        );
     }
 
     #[test]
     fn green_file_is_refused_with_the_missing_columns() {
         let e = error_of(&fixture("green_tripdata_2024-01.parquet"));
-        let LoadError::WrongDataset { missing, looks_like, .. } = &e else { panic!("{e:?}") };
+        let LoadError::WrongDataset {
+            missing,
+            looks_like,
+            ..
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
         assert_eq!(missing, &["tpep_pickup_datetime", "tpep_dropoff_datetime"]);
         assert_eq!(*looks_like, Some("green taxi"));
         assert_eq!(e.class(), Class::BadFileFormat);
@@ -354,17 +381,33 @@ mod tests {
 
     #[test]
     fn bad_files_get_their_own_errors() {
-        assert!(matches!(error_of("/nonexistent/x.parquet"), LoadError::NotFound { .. }));
-        assert!(matches!(error_of(env!("CARGO_MANIFEST_DIR")), LoadError::IsDirectory { .. }));
-        assert!(matches!(error_of("/dev/null"), LoadError::NotRegularFile { .. }));
-        assert!(matches!(error_of(&fixture("taxi_zone_lookup.csv")), LoadError::NotParquet { .. }));
+        assert!(matches!(
+            error_of("/nonexistent/x.parquet"),
+            LoadError::NotFound { .. }
+        ));
+        assert!(matches!(
+            error_of(env!("CARGO_MANIFEST_DIR")),
+            LoadError::IsDirectory { .. }
+        ));
+        assert!(matches!(
+            error_of("/dev/null"),
+            LoadError::NotRegularFile { .. }
+        ));
+        assert!(matches!(
+            error_of(&fixture("taxi_zone_lookup.csv")),
+            LoadError::NotParquet { .. }
+        ));
         let good = std::fs::read(fixture("yellow_tripdata_2025-02_sample5000.parquet")).unwrap();
         let path = tmp("empty.parquet");
         std::fs::write(&path, b"").unwrap();
         assert!(matches!(error_of(&path), LoadError::Empty { .. }));
         for cut in [4, 11, 100, good.len() / 2, good.len() - 1] {
             std::fs::write(&path, &good[..cut]).unwrap();
-            assert_eq!(error_of(&path).class(), Class::DataCorrupted, "cut at {cut}");
+            assert_eq!(
+                error_of(&path).class(),
+                Class::DataCorrupted,
+                "cut at {cut}"
+            );
         }
     }
 
@@ -379,17 +422,37 @@ mod tests {
             .unwrap()
             .unwrap();
         let at = batch.schema().index_of("tpep_pickup_datetime").unwrap();
-        let mut fields: Vec<Field> = batch.schema().fields().iter().map(|f| f.as_ref().clone()).collect();
-        fields[at] = Field::new("tpep_pickup_datetime", arrow::datatypes::DataType::Utf8, true);
+        let mut fields: Vec<Field> = batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields[at] = Field::new(
+            "tpep_pickup_datetime",
+            arrow::datatypes::DataType::Utf8,
+            true,
+        );
         let mut columns = batch.columns().to_vec();
         columns[at] = Arc::new(StringArray::from(vec!["2025-01-01 00:00:00"; 5]));
         let schema = Arc::new(Schema::new(fields));
         let path = tmp("string_ts.parquet");
-        let mut w = ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), None).unwrap();
-        w.write(&RecordBatch::try_new(schema, columns).unwrap()).unwrap();
+        let mut w =
+            ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), None).unwrap();
+        w.write(&RecordBatch::try_new(schema, columns).unwrap())
+            .unwrap();
         w.close().unwrap();
         let e = error_of(&path);
-        assert!(matches!(e, LoadError::UnsupportedType { column: "tpep_pickup_datetime", .. }), "{e:?}");
+        assert!(
+            matches!(
+                e,
+                LoadError::UnsupportedType {
+                    column: "tpep_pickup_datetime",
+                    ..
+                }
+            ),
+            "{e:?}"
+        );
         assert_eq!(e.class().sqlstate(), "42804");
     }
 }

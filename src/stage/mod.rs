@@ -35,7 +35,7 @@ pub fn fill(client: &mut SpiClient<'_>, batch: &TripBatch, hashes: &[RowHash]) {
             Values::Int(v) => v.as_slice().into(),
             Values::Timestamp(v) => v
                 .iter()
-                .map(|t| t.map(|us| pg_timestamp(us)))
+                .map(|t| t.map(pg_timestamp))
                 .collect::<Vec<Option<Timestamp>>>()
                 .into(),
             Values::Float(v) => v.as_slice().into(),
