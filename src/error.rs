@@ -70,6 +70,9 @@ pub enum LoadError {
     #[error("permission denied to read server file \"{path}\"")]
     NoPrivilege { path: String },
 
+    #[error("permission denied for table {table}")]
+    NoTablePrivilege { table: &'static str },
+
     #[error("relative path not allowed for taxi_load: \"{path}\"")]
     RelativePath { path: String },
 
@@ -125,7 +128,9 @@ pub enum LoadError {
 impl LoadError {
     pub fn class(&self) -> Class {
         match self {
-            LoadError::NoPrivilege { .. } => Class::InsufficientPrivilege,
+            LoadError::NoPrivilege { .. } | LoadError::NoTablePrivilege { .. } => {
+                Class::InsufficientPrivilege
+            }
             LoadError::RelativePath { .. } | LoadError::InvalidChunkSize { .. } => {
                 Class::InvalidParameterValue
             }
@@ -175,6 +180,9 @@ impl LoadError {
                 "Only superusers and roles with privileges of pg_read_server_files may load server files."
                     .to_string()
             }
+            LoadError::NoTablePrivilege { table } => format!(
+                "Loading needs INSERT and SELECT on {table}, USAGE on schema taxi and on taxi.load_id_seq."
+            ),
             LoadError::RelativePath { .. } => {
                 "Give the absolute path of the file on the database server.".to_string()
             }

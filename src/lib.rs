@@ -2,10 +2,11 @@
 //!
 //! The pipeline, one module each: `read` → `convert` → `hash` → `stage` → `merge`.
 //!
-//! The core — [`trip`], [`error`], [`read`], [`convert`], [`hash`], [`generate`], [`threads`] and
-//! the SQL text in `stage::sql` and `merge::sql` — never imports pgrx (a unit test enforces it)
-//! and is tested with plain `#[test]`s. The rest is thin glue: `load` (the SQL function), `stage`
-//! and `merge` (SPI), `report` (errors → ereport).
+//! The core — [`trip`], [`error`], [`read`], [`convert`], [`hash`], [`stage`], [`generate`],
+//! [`threads`] and the SQL text in `merge::sql` and `bulk::sql` — never imports pgrx (a unit test
+//! enforces it) and is tested with plain `#[test]`s. The rest is thin glue: `load` (the SQL
+//! function), `merge` (SPI and direct heap writes), `bulk` (index helpers), `report` (errors →
+//! ereport).
 
 use pgrx::prelude::*;
 
@@ -19,15 +20,24 @@ pub mod read;
 pub mod threads;
 pub mod trip;
 
+mod bulk;
+mod gucs;
 mod load;
 mod merge;
+mod pg_compat;
 mod report;
-mod stage;
+pub mod stage;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod testing;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
+extension_sql_file!("../sql/bulk.sql", name = "bulk", requires = ["schema"]);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
 
 /// This module is required by `cargo pgrx test` invocations.
 #[cfg(test)]
@@ -56,8 +66,9 @@ mod purity {
             "convert",
             "hash",
             "generate",
-            "stage/sql.rs",
+            "stage",
             "merge/sql.rs",
+            "bulk/sql.rs",
             "bin",
         ];
         let mut files = Vec::new();

@@ -161,3 +161,23 @@ pub fn replace_column(src: &str, dst: &str, name: &str, values: arrow::array::Ar
     writer.write(&batch).unwrap();
     writer.close().unwrap();
 }
+
+/// Runs `statement` in a subtransaction; returns "SQLSTATE: message", or "no error".
+pub fn sql_error(statement: &str) -> String {
+    Spi::run(
+        "CREATE OR REPLACE FUNCTION pg_temp.sql_error(statement text) RETURNS text
+         LANGUAGE plpgsql AS $$
+         DECLARE st text; msg text;
+         BEGIN
+             EXECUTE statement;
+             RETURN 'no error';
+         EXCEPTION WHEN OTHERS THEN
+             GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT;
+             RETURN st || ': ' || msg;
+         END $$",
+    )
+    .unwrap();
+    Spi::get_one_with_args::<String>("SELECT pg_temp.sql_error($1)", &[statement.into()])
+        .unwrap()
+        .unwrap()
+}

@@ -4,6 +4,7 @@
 mod float;
 mod int;
 mod money;
+pub mod numeric;
 mod text;
 mod timestamp;
 

@@ -4,17 +4,21 @@
 use std::time::Instant;
 
 use pgrx::prelude::*;
-use pgrx::PgMemoryContexts;
 
 use crate::error::LoadError;
+use crate::gucs::{self, WriteMode};
+use crate::merge::direct::DirectWriter;
 use crate::read::TripReader;
-use crate::{hash, merge, report, stage, threads};
+use crate::stage::Seen;
+use crate::{bulk, hash, merge, report, threads};
 
 /// Above this, one chunk's Arrow buffers, staging arrays and hashes stop fitting comfortably in
 /// a backend's memory.
 pub const MAX_CHUNK_SIZE: usize = 1_000_000;
 
 pub struct Summary {
+    /// How the rows were written; for tests and the benchmark's notes.
+    pub mode: Mode,
     pub load_id: i64,
     pub rows_read: i64,
     pub rows_inserted: i64,
@@ -61,6 +65,18 @@ fn may_read_server_files() -> bool {
     }
 }
 
+/// How taxi_load writes, decided once per call after locking the target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The target holds fewer trips than half the file: its indexes are dropped, rows go
+    /// straight into the heap, the indexes are rebuilt at the end.
+    Bulk,
+    /// Every stored trip is known in memory; only new trips are inserted, through SPI.
+    Known,
+    /// The target is larger than the file: stored trips are found by an index probe per chunk.
+    Probe,
+}
+
 pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     let started = Instant::now();
     if chunk_size < 1 || chunk_size > MAX_CHUNK_SIZE as i64 {
@@ -76,38 +92,60 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         return Err(LoadError::RelativePath { path: path.into() });
     }
     let reader = TripReader::open(path, chunk_size as usize)?;
+    let file_rows = reader.total_rows();
 
-    let load_id = Spi::connect_mut(|client| {
-        stage::create(client);
+    let (load_id, mode, target, mut seen) = Spi::connect_mut(|client| {
+        let Some(target) = merge::lock_and_inspect(client, file_rows) else {
+            return Err(LoadError::NoTablePrivilege {
+                table: merge::sql::TARGET,
+            });
+        };
         merge::ensure_drop_guard(client);
-        merge::next_load_id(client)
-    });
+        let load_id = merge::next_load_id(client);
+        let mode = choose_mode(gucs::WRITE_MODE.get(), &target, file_rows);
+        let mut seen = Seen::with_capacity((file_rows + target.existing.min(file_rows)) as usize);
+        if mode != Mode::Probe {
+            merge::read_all(client, &mut seen);
+        }
+        if mode == Mode::Bulk {
+            // Unique indexes too: with the target locked and every stored trip known, nothing
+            // can conflict.
+            bulk::begin(client, target.oid, true);
+        }
+        Ok((load_id, mode, target, seen))
+    })?;
+
+    let mut direct =
+        (mode == Mode::Bulk).then(|| unsafe { DirectWriter::open(target.oid, load_id) });
     let mut rows_read = 0u64;
     let mut rows_inserted = 0u64;
-    // Each chunk's SPI arguments live in this context, reset after the chunk, so memory stays
-    // flat however large the file.
-    let mut chunk_memory = PgMemoryContexts::new("taxi_load chunk");
     for batch in reader {
         check_for_interrupts!();
         let batch = batch?;
         let hashes = threads::pool().install(|| hash::hash_batch(&batch));
         check_for_interrupts!();
-        let inserted = unsafe {
-            chunk_memory.switch_to(|_| {
-                Spi::connect_mut(|client| {
-                    stage::fill(client, &batch, &hashes);
-                    let n = merge::run(client, load_id);
-                    stage::clear(client);
-                    n
-                })
-            })
+        if mode == Mode::Probe {
+            Spi::connect_mut(|client| merge::probe(client, &hashes, &mut seen));
+        }
+        let rows = seen.new_rows(&hashes);
+        rows_inserted += match direct.as_mut() {
+            Some(writer) => {
+                writer.write(&batch, &hashes, &rows);
+                rows.len() as u64
+            }
+            None => Spi::connect_mut(|client| {
+                merge::insert_rows(client, &batch, &hashes, &rows, load_id)
+            }),
         };
-        unsafe { chunk_memory.reset() };
         rows_read += batch.len() as u64;
-        rows_inserted += inserted;
     }
-    Spi::connect_mut(stage::drop);
+    if let Some(writer) = direct {
+        writer.finish();
+        check_for_interrupts!();
+        Spi::connect_mut(|client| bulk::end_with_memory(client, target.oid, REBUILD_MEMORY_KB));
+    }
     Ok(Summary {
+        mode,
         load_id,
         rows_read: rows_read as i64,
         rows_inserted: rows_inserted as i64,
@@ -116,6 +154,24 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         seconds: started.elapsed().as_secs_f64(),
     })
 }
+
+fn choose_mode(setting: WriteMode, target: &merge::Target, file_rows: u64) -> Mode {
+    let fits = target.existing <= file_rows;
+    let bulk_allowed = fits && target.owner && target.plain;
+    match setting {
+        WriteMode::Auto if bulk_allowed && target.existing * 2 < file_rows => Mode::Bulk,
+        WriteMode::Auto if fits => Mode::Known,
+        WriteMode::Auto => Mode::Probe,
+        WriteMode::Bulk if bulk_allowed => Mode::Bulk,
+        WriteMode::Bulk if fits => Mode::Known,
+        WriteMode::Bulk => Mode::Probe,
+        WriteMode::Known => Mode::Known,
+        WriteMode::Probe => Mode::Probe,
+    }
+}
+
+/// maintenance_work_mem for rebuilding the indexes after a bulk load (if the session's is lower).
+const REBUILD_MEMORY_KB: i64 = 512 * 1024;
 
 #[cfg(any(test, feature = "pg_test"))]
 #[pg_schema]
@@ -312,6 +368,95 @@ mod tests {
         assert!(count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE tpep_dropoff_datetime < tpep_pickup_datetime") > 0);
         assert!(count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE pulocationid = 264") > 0);
         assert!(count("SELECT count(*) FROM taxi.yellow_taxi_trips WHERE tpep_pickup_datetime < '2010-01-01'") > 0);
+    }
+
+    #[pg_test]
+    fn each_write_mode_counts_exactly() {
+        use crate::load::{load_file, Mode};
+        let trips = generate::generate(&Options {
+            rows: 4000,
+            duplicate_rate: 0.0,
+            seed: 11,
+            ..Options::default()
+        });
+        let mut first = TripBatch::empty(3000);
+        for r in 0..3000 {
+            first.push_row(&trips, r);
+        }
+        // Empty table: bulk (indexes dropped, heap written directly, indexes rebuilt).
+        let s = load_file(&write_trips("m1.parquet", &first, 2024), 1000).unwrap();
+        assert_eq!(
+            (s.mode, s.rows_inserted, s.rows_duplicate),
+            (Mode::Bulk, 3000, 0)
+        );
+        // 3000 stored, 4000 in the file: every stored trip known in memory, 1000 new via SPI.
+        let s = load_file(&write_trips("m2.parquet", &trips, 2025), 1000).unwrap();
+        assert_eq!(
+            (s.mode, s.rows_inserted, s.rows_duplicate),
+            (Mode::Known, 1000, 3000)
+        );
+        // A file smaller than the table: index probes per chunk.
+        let mut tail = TripBatch::empty(100);
+        for r in 3950..4000 {
+            tail.push_row(&trips, r);
+        }
+        let extra = generate::generate(&Options {
+            rows: 50,
+            duplicate_rate: 0.0,
+            seed: 12,
+            ..Options::default()
+        });
+        for r in 0..50 {
+            tail.push_row(&extra, r);
+        }
+        let s = load_file(&write_trips("m3.parquet", &tail, 2019), 30).unwrap();
+        assert_eq!(
+            (s.mode, s.rows_inserted, s.rows_duplicate),
+            (Mode::Probe, 50, 50)
+        );
+        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 4050);
+        assert_eq!(
+            count("SELECT count(DISTINCT load_id) FROM taxi.yellow_taxi_trips"),
+            3
+        );
+    }
+
+    #[pg_test]
+    fn write_mode_setting_forces_a_path_with_the_same_result() {
+        use crate::load::{load_file, Mode};
+        let path = fixture(SAMPLE5000);
+        let mut prints = Vec::new();
+        for (setting, want) in [
+            ("probe", Mode::Probe),
+            ("known", Mode::Known),
+            ("bulk", Mode::Bulk),
+            ("auto", Mode::Bulk),
+        ] {
+            Spi::run("TRUNCATE taxi.yellow_taxi_trips").unwrap();
+            Spi::run(&format!("SET LOCAL taxi.write_mode = {setting}")).unwrap();
+            let s = load_file(&path, 1000).unwrap();
+            assert_eq!((s.mode, s.rows_inserted), (want, 5000), "{setting}");
+            let digest = format!(
+                "SELECT md5(string_agg((row_hash, {COLUMNS_IN_FILE_ORDER})::text, '|' ORDER BY row_hash)) FROM taxi.yellow_taxi_trips"
+            );
+            prints.push(Spi::get_one::<String>(&digest).unwrap().unwrap());
+        }
+        assert!(
+            prints.windows(2).all(|w| w[0] == w[1]),
+            "every path stores the same values"
+        );
+        // bulk is only a wish: into a table larger than the file it probes.
+        Spi::run("SET LOCAL taxi.write_mode = bulk").unwrap();
+        let s = load_file(&fixture(SAMPLE5), 1000).unwrap();
+        assert_eq!((s.mode, s.rows_inserted), (Mode::Probe, 5));
+        // The taxi prefix is reserved (PostgreSQL 14 can only warn).
+        let e = sql_error("SET taxi.write_mod = bulk");
+        let want = if cfg!(feature = "pg14") {
+            "no error"
+        } else {
+            "42602"
+        };
+        assert!(e.starts_with(want), "{e}");
     }
 
     fn read_all(path: &str) -> TripBatch {

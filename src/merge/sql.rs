@@ -1,39 +1,109 @@
-//! SQL text of the merge step. pgrx-free.
+//! SQL text of the write path. pgrx-free: built here, executed by `merge` with bound parameters;
+//! identifiers are fixed or come from `regclass`/`format('%I')` inside PostgreSQL.
 
-use crate::stage::sql::STAGE_TABLE;
 use crate::trip::{Kind, COLUMNS};
 
-pub const TARGET_TABLE: &str = "taxi.yellow_taxi_trips";
+pub const TARGET: &str = "taxi.yellow_taxi_trips";
 
-/// Moves the staged chunk into the trips table; a trip already there (same row_hash) is skipped.
-/// Parameter 1 is the load_id. Cents become numeric(12,2) here, exactly (× 0.01).
-pub fn merge() -> String {
-    let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
-    let values: Vec<String> = COLUMNS
-        .iter()
-        .map(|c| match c.kind {
-            Kind::Money => format!("{} * 0.01", c.name),
-            _ => c.name.to_string(),
-        })
-        .collect();
-    format!(
-        "INSERT INTO {TARGET_TABLE} (row_hash, load_id, {}) SELECT row_hash, $1, {} FROM {STAGE_TABLE} ON CONFLICT (row_hash) DO NOTHING",
-        names.join(", "),
-        values.join(", ")
-    )
-}
+/// The target's oid and whether the current role may insert into it.
+pub const TARGET_OID: &str = "SELECT 'taxi.yellow_taxi_trips'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int8, pg_catalog.has_table_privilege('taxi.yellow_taxi_trips', 'INSERT')";
+
+/// The target's oid; whether the current role owns it; whether rows can be written straight into
+/// its heap (a plain table, no triggers, no row security, no columns the loader does not fill);
+/// and how many rows it holds, counted up to $2. $1: the columns the loader fills.
+pub const INSPECT_TARGET: &str = "\
+SELECT c.oid::pg_catalog.int8,
+       pg_catalog.pg_has_role(c.relowner, 'USAGE')
+         AND pg_catalog.has_table_privilege(c.oid, 'INSERT') AS owner,
+       c.relkind = 'r' AND NOT c.relhastriggers AND NOT c.relrowsecurity
+         AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+                           AND a.attname <> ALL ($1::pg_catalog.text[])) AS plain,
+       (SELECT pg_catalog.count(*) FROM (SELECT FROM taxi.yellow_taxi_trips LIMIT $2) s) AS existing
+FROM pg_catalog.pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::pg_catalog.regclass";
+
+pub const ALL_HASHES: &str = "SELECT row_hash FROM taxi.yellow_taxi_trips";
+
+/// Which of the hashes in $1 are stored.
+pub const PROBE: &str =
+    "SELECT row_hash FROM taxi.yellow_taxi_trips WHERE row_hash = ANY ($1::pg_catalog.bytea[])";
 
 pub const NEXT_LOAD_ID: &str = "SELECT pg_catalog.nextval('taxi.load_id_seq')";
 
 pub const ENSURE_DROP_GUARD: &str = "SELECT taxi.ensure_drop_guard()";
 
+/// Every column the loader fills, in table order.
+pub fn filled_columns() -> Vec<&'static str> {
+    ["row_hash", "load_id"]
+        .into_iter()
+        .chain(COLUMNS.iter().map(|c| c.name))
+        .collect()
+}
+
+fn sql_type(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Int => "smallint",
+        Kind::Timestamp => "timestamp",
+        Kind::Float => "double precision",
+        // Amounts travel as whole cents and become numeric(12,2) here, exactly (× 0.01).
+        Kind::Money => "bigint",
+        Kind::Text => "text",
+    }
+}
+
+/// One INSERT per chunk for the SPI path: $1 the row hashes, $2 the load_id, $3.. one array per
+/// trip column. A trip stored meanwhile by someone else is skipped, not an error.
+pub fn insert_rows() -> String {
+    let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+    let arrays: Vec<String> = std::iter::once("pg_catalog.unnest($1::pg_catalog.bytea[])".into())
+        .chain(
+            COLUMNS
+                .iter()
+                .enumerate()
+                .map(|(i, c)| format!("pg_catalog.unnest(${}::{}[])", i + 3, sql_type(c.kind))),
+        )
+        .collect();
+    let values: Vec<String> = COLUMNS
+        .iter()
+        .map(|c| match c.kind {
+            Kind::Money => format!("r.{} * 0.01", c.name),
+            _ => format!("r.{}", c.name),
+        })
+        .collect();
+    format!(
+        "INSERT INTO {TARGET} (row_hash, load_id, {names}) \
+         SELECT r.row_hash, $2, {values} \
+         FROM ROWS FROM ({arrays}) AS r(row_hash, {names}) \
+         ON CONFLICT (row_hash) DO NOTHING",
+        names = names.join(", "),
+        values = values.join(", "),
+        arrays = arrays.join(", "),
+    )
+}
+
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
-    fn merge_converts_cents_and_skips_conflicts() {
-        let sql = super::merge();
-        assert!(sql.contains("fare_amount * 0.01"));
-        assert!(sql.contains(", vendorid, tpep_pickup_datetime,"));
-        assert!(sql.ends_with("FROM pg_temp.taxi_load_stage ON CONFLICT (row_hash) DO NOTHING"));
+    fn insert_binds_arrays_and_converts_cents() {
+        let sql = insert_rows();
+        assert!(
+            sql.contains("SELECT r.row_hash, $2, r.vendorid, r.tpep_pickup_datetime,"),
+            "{sql}"
+        );
+        assert!(sql.contains("r.fare_amount * 0.01"));
+        assert!(
+            sql.contains("pg_catalog.unnest($3::smallint[]), pg_catalog.unnest($4::timestamp[])")
+        );
+        assert!(sql.contains("pg_catalog.unnest($22::bigint[])) AS r(row_hash, vendorid,"));
+        assert!(sql.ends_with("ON CONFLICT (row_hash) DO NOTHING"));
+    }
+
+    #[test]
+    fn filled_columns_are_the_table_columns() {
+        let cols = filled_columns();
+        assert_eq!(cols.len(), 22);
+        assert_eq!(&cols[..3], &["row_hash", "load_id", "vendorid"]);
     }
 }

@@ -1,64 +1,98 @@
-//! Stage: a chunk of hashed trips goes into the session's staging table in one SPI execution,
-//! every column bound as an array parameter.
+//! Stage: decide which rows of a chunk go to the table. A row is written only if its trip is
+//! neither already stored nor seen earlier in the same file. pgrx-free.
+//!
+//! Trips are keyed by the first 16 bytes of their row hash. Two distinct trips share a key with
+//! probability about n²/2¹²⁹ (10⁻²⁶ for a 4M-row file): never, in practice. The unique index on
+//! the full 32-byte hash still guards every insert.
 
-pub mod sql;
-
-use pgrx::datum::{DatumWithOid, Timestamp};
-use pgrx::spi::SpiClient;
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
 
 use crate::hash::RowHash;
-use crate::trip::{TripBatch, Values};
 
-/// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
-const UNIX_TO_PG_EPOCH_US: i64 = 946_684_800_000_000;
+pub type Key = u128;
 
-/// Creates the staging table. A failed earlier load in the same transaction cannot have left one:
-/// its error rolled back the (sub)transaction that created it.
-pub fn create(client: &mut SpiClient<'_>) {
-    client
-        .update(sql::create_stage().as_str(), None, &[])
-        .expect("create staging table");
+pub fn key(hash: &[u8]) -> Key {
+    Key::from_be_bytes(hash[..16].try_into().expect("a row hash has 32 bytes"))
 }
 
-pub fn drop(client: &mut SpiClient<'_>) {
-    client
-        .update(sql::drop_stage().as_str(), None, &[])
-        .expect("drop staging table");
-}
+/// The keys are SHA-256 output, already uniformly spread: hashing them again is wasted work.
+#[derive(Default)]
+pub struct KeyHasher(u64);
 
-/// Writes `batch` with its `hashes` into the staging table.
-pub fn fill(client: &mut SpiClient<'_>, batch: &TripBatch, hashes: &[RowHash]) {
-    let mut args: Vec<DatumWithOid> = Vec::with_capacity(batch.columns.len() + 1);
-    args.push(hashes.iter().map(|h| &h[..]).collect::<Vec<&[u8]>>().into());
-    for values in &batch.columns {
-        args.push(match values {
-            Values::Int(v) => v.as_slice().into(),
-            Values::Timestamp(v) => v
-                .iter()
-                .map(|t| t.map(pg_timestamp))
-                .collect::<Vec<Option<Timestamp>>>()
-                .into(),
-            Values::Float(v) => v.as_slice().into(),
-            Values::Money(v) => v.as_slice().into(),
-            Values::Text(v) => v
-                .iter()
-                .map(|s| s.as_deref())
-                .collect::<Vec<Option<&str>>>()
-                .into(),
-        });
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
     }
-    client
-        .update(sql::fill_stage().as_str(), None, &args)
-        .expect("staging insert");
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.0 = (self.0 << 8) | *b as u64;
+        }
+    }
+    fn write_u128(&mut self, k: u128) {
+        self.0 = k as u64;
+    }
 }
 
-pub fn clear(client: &mut SpiClient<'_>) {
-    client
-        .update(sql::truncate_stage().as_str(), None, &[])
-        .expect("staging truncate");
+/// The trips known to be stored or already taken from this file.
+#[derive(Default)]
+pub struct Seen(HashSet<Key, BuildHasherDefault<KeyHasher>>);
+
+impl Seen {
+    pub fn with_capacity(n: usize) -> Seen {
+        Seen(HashSet::with_capacity_and_hasher(n, Default::default()))
+    }
+
+    pub fn insert(&mut self, hash: &[u8]) -> bool {
+        self.0.insert(key(hash))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Positions of the rows to write: those whose trip was not seen, in file order. Marks them
+    /// seen, so a later copy in the file is a duplicate.
+    pub fn new_rows(&mut self, hashes: &[RowHash]) -> Vec<usize> {
+        hashes
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| self.insert(&h[..]))
+            .map(|(i, _)| i)
+            .collect()
+    }
 }
 
-fn pg_timestamp(unix_us: i64) -> Timestamp {
-    // The converter has already refused values outside PostgreSQL's range.
-    Timestamp::try_from(unix_us - UNIX_TO_PG_EPOCH_US).expect("timestamp in range")
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn h(n: u8) -> RowHash {
+        let mut x = [0u8; 32];
+        x[0] = n;
+        x[31] = n;
+        x
+    }
+
+    #[test]
+    fn new_rows_skips_known_and_repeated_trips() {
+        let mut seen = Seen::default();
+        seen.insert(&h(1));
+        assert_eq!(seen.new_rows(&[h(1), h(2), h(3), h(2)]), vec![1, 2]);
+        assert_eq!(seen.new_rows(&[h(3), h(4)]), vec![1]);
+        assert_eq!(seen.len(), 4);
+    }
+
+    #[test]
+    fn keys_are_the_leading_bytes() {
+        let mut x = [0u8; 32];
+        x[15] = 7;
+        assert_eq!(key(&x), 7);
+        x[16] = 9; // beyond the key
+        assert_eq!(key(&x), 7);
+    }
 }

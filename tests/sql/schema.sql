@@ -2,8 +2,12 @@
 CREATE EXTENSION taxi_loader;
 \dx taxi_loader
 -- Callable unqualified, with exactly these arguments and result columns.
-SELECT p.oid::regprocedure AS function, pg_get_function_result(p.oid) AS returns
-FROM pg_proc p WHERE p.proname = 'taxi_load';
+SELECT p.oid::regprocedure AS function, pg_get_function_result(p.oid) AS returns,
+       p.prosecdef AS security_definer, p.proconfig
+FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'taxi_loader')
+  AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+ORDER BY p.oid::regprocedure::text;
 SELECT column_name, data_type, numeric_precision, numeric_scale, is_nullable
 FROM information_schema.columns
 WHERE table_schema = 'taxi' AND table_name = 'yellow_taxi_trips'
@@ -15,8 +19,8 @@ SELECT * FROM taxi.rate_code ORDER BY ratecodeid;
 SELECT * FROM taxi.payment_type ORDER BY payment_type;
 SELECT count(*) AS zones, count(DISTINCT borough) AS boroughs FROM taxi.taxi_zone;
 SELECT * FROM taxi.taxi_zone WHERE locationid IN (1, 132, 138, 161, 264, 265) ORDER BY locationid;
--- Dumped by pg_dump: the trips and the load-id sequence.
-SELECT c.relname, e.extcondition
+-- Dumped by pg_dump: the trips, the load-id sequence and indexes saved by taxi_bulk_begin.
+SELECT c.relname, x.extcondition
 FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(oid, extcondition)
 JOIN pg_class c ON c.oid = x.oid
 WHERE e.extname = 'taxi_loader' ORDER BY 1;

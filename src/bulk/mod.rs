@@ -1,0 +1,262 @@
+//! Bulk-load helpers: `taxi_bulk_begin(target)` records and drops a table's secondary indexes,
+//! `taxi_bulk_end(target)` rebuilds them. Usable on their own; taxi_load uses them when loading
+//! into an empty or small table, where building indexes once after the load is several times
+//! cheaper than maintaining them row by row. `taxi_tune_session()` lives in sql/bulk.sql.
+
+pub mod sql;
+
+use pgrx::prelude::*;
+use pgrx::spi::SpiClient;
+use pgrx::PgRelation;
+
+/// Records the definitions of `target`'s indexes in taxi.bulk_saved_index and drops them; unique
+/// ones (the primary key) too only with `include_unique`. Returns what was dropped.
+#[pg_extern(volatile, parallel_unsafe)]
+fn taxi_bulk_begin(
+    target: PgRelation,
+    include_unique: default!(bool, false),
+) -> TableIterator<'static, (name!(index_name, String), name!(definition, String))> {
+    let oid = target.oid();
+    drop(target);
+    TableIterator::new(Spi::connect_mut(|client| {
+        begin(client, oid, include_unique)
+    }))
+}
+
+/// Rebuilds the indexes taxi_bulk_begin dropped from `target`. Returns what was rebuilt.
+#[pg_extern(volatile, parallel_unsafe)]
+fn taxi_bulk_end(
+    target: PgRelation,
+) -> TableIterator<'static, (name!(index_name, String), name!(definition, String))> {
+    let oid = target.oid();
+    drop(target);
+    TableIterator::new(Spi::connect_mut(|client| end(client, oid)))
+}
+
+pub fn begin(
+    client: &mut SpiClient<'_>,
+    target: pg_sys::Oid,
+    include_unique: bool,
+) -> Vec<(String, String)> {
+    let indexes: Vec<(String, Option<String>, String, String)> = client
+        .select(
+            sql::LIST_INDEXES,
+            None,
+            &[target.into(), include_unique.into()],
+        )
+        .expect("list indexes")
+        .map(|r| {
+            (
+                r.get(1).unwrap().unwrap(),
+                r.get(2).unwrap(),
+                r.get(3).unwrap().unwrap(),
+                r.get(4).unwrap().unwrap(),
+            )
+        })
+        .collect();
+    let mut dropped = Vec::with_capacity(indexes.len());
+    for (name, constraint, drop_sql, create_sql) in indexes {
+        client
+            .update(drop_sql.as_str(), None, &[])
+            .expect("drop index");
+        client
+            .update(
+                sql::SAVE,
+                None,
+                &[
+                    target.into(),
+                    name.as_str().into(),
+                    constraint.as_deref().into(),
+                    create_sql.as_str().into(),
+                ],
+            )
+            .expect("save index definition");
+        dropped.push((name, create_sql));
+    }
+    dropped
+}
+
+pub fn end(client: &mut SpiClient<'_>, target: pg_sys::Oid) -> Vec<(String, String)> {
+    let saved: Vec<(String, String)> = client
+        .select(sql::SAVED, None, &[target.into()])
+        .expect("saved indexes")
+        .map(|r| (r.get(1).unwrap().unwrap(), r.get(2).unwrap().unwrap()))
+        .collect();
+    for (_, definition) in &saved {
+        client
+            .update(definition.as_str(), None, &[])
+            .expect("rebuild index");
+    }
+    client
+        .update(sql::FORGET, None, &[target.into()])
+        .expect("forget saved indexes");
+    saved
+}
+
+/// Rebuilds with at least `kb` of maintenance_work_mem, then puts the setting back.
+pub fn end_with_memory(
+    client: &mut SpiClient<'_>,
+    target: pg_sys::Oid,
+    kb: i64,
+) -> Vec<(String, String)> {
+    let current: i64 = client
+        .select(sql::CURRENT_MAINTENANCE_WORK_MEM_KB, Some(1), &[])
+        .and_then(|t| t.first().get_one())
+        .expect("maintenance_work_mem")
+        .unwrap_or(kb);
+    if current >= kb {
+        return end(client, target);
+    }
+    let set = |client: &mut SpiClient<'_>, value: String| {
+        client
+            .update(
+                sql::SET_MAINTENANCE_WORK_MEM,
+                None,
+                &[value.as_str().into()],
+            )
+            .expect("set");
+    };
+    set(client, format!("{kb}kB"));
+    let rebuilt = end(client, target);
+    set(client, format!("{current}kB"));
+    rebuilt
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    use crate::testing::*;
+
+    fn indexes(table: &str) -> String {
+        Spi::get_one_with_args::<String>(
+            "SELECT coalesce(string_agg(indexname, ',' ORDER BY indexname), '')
+             FROM pg_indexes WHERE schemaname || '.' || tablename = $1",
+            &[table.into()],
+        )
+        .unwrap()
+        .unwrap()
+    }
+
+    #[pg_test]
+    fn begin_and_end_drop_and_rebuild_secondary_indexes() {
+        Spi::run("CREATE TABLE public.bulk_t (id int PRIMARY KEY, a int, b text)").unwrap();
+        Spi::run("CREATE INDEX bulk_t_a ON public.bulk_t (a)").unwrap();
+        Spi::run("CREATE INDEX bulk_t_ab ON public.bulk_t (a, b) WHERE a > 0").unwrap();
+        let dropped = Spi::get_one::<String>(
+            "SELECT string_agg(index_name || '=' || definition, ';' ORDER BY index_name)
+             FROM taxi_bulk_begin('public.bulk_t')",
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(
+            dropped,
+            "bulk_t_a=CREATE INDEX bulk_t_a ON public.bulk_t USING btree (a);\
+             bulk_t_ab=CREATE INDEX bulk_t_ab ON public.bulk_t USING btree (a, b) WHERE (a > 0)"
+        );
+        assert_eq!(indexes("public.bulk_t"), "bulk_t_pkey");
+        assert_eq!(count("SELECT count(*) FROM taxi.bulk_saved_index"), 2);
+        Spi::run(
+            "INSERT INTO public.bulk_t SELECT g, g % 7, g::text FROM generate_series(1, 1000) g",
+        )
+        .unwrap();
+        let rebuilt = count("SELECT count(*) FROM taxi_bulk_end('public.bulk_t')");
+        assert_eq!(rebuilt, 2);
+        assert_eq!(indexes("public.bulk_t"), "bulk_t_a,bulk_t_ab,bulk_t_pkey");
+        assert_eq!(count("SELECT count(*) FROM taxi.bulk_saved_index"), 0);
+        // With include_unique the primary key goes too, and comes back first.
+        assert_eq!(
+            count("SELECT count(*) FROM taxi_bulk_begin('public.bulk_t', include_unique => true)"),
+            3
+        );
+        assert_eq!(indexes("public.bulk_t"), "");
+        let first =
+            Spi::get_one::<String>("SELECT index_name FROM taxi_bulk_end('public.bulk_t') LIMIT 1");
+        assert_eq!(first.unwrap().unwrap(), "bulk_t_pkey");
+        assert_eq!(indexes("public.bulk_t"), "bulk_t_a,bulk_t_ab,bulk_t_pkey");
+    }
+
+    #[pg_test]
+    fn identifiers_are_quoted() {
+        Spi::run(r#"CREATE TABLE public."x""; DROP TABLE y; --" (a int)"#).unwrap();
+        Spi::run(r#"CREATE INDEX "i""; DROP TABLE y; --" ON public."x""; DROP TABLE y; --" (a)"#)
+            .unwrap();
+        Spi::run("CREATE TABLE public.y (a int)").unwrap();
+        let n = count(r#"SELECT count(*) FROM taxi_bulk_begin('public."x""; DROP TABLE y; --"')"#);
+        assert_eq!(n, 1);
+        let n = count(r#"SELECT count(*) FROM taxi_bulk_end('public."x""; DROP TABLE y; --"')"#);
+        assert_eq!(n, 1);
+        assert_eq!(
+            count("SELECT count(*) FROM pg_class WHERE relname = 'y'"),
+            1
+        );
+        assert_eq!(
+            count(r#"SELECT count(*) FROM pg_indexes WHERE indexname = 'i"; DROP TABLE y; --'"#),
+            1
+        );
+    }
+
+    #[pg_test]
+    fn tune_session_reports_what_it_changed() {
+        Spi::run("SET LOCAL synchronous_commit = on").unwrap();
+        Spi::run("SET LOCAL maintenance_work_mem = '64MB'").unwrap();
+        let changed = Spi::get_one::<String>(
+            "SELECT string_agg(setting || ':' || old_value || '->' || new_value, ',' ORDER BY setting)
+             FROM taxi_tune_session()",
+        );
+        assert_eq!(
+            changed.unwrap().unwrap(),
+            "maintenance_work_mem:64MB->1GB,synchronous_commit:on->off"
+        );
+        assert_eq!(
+            Spi::get_one::<String>("SHOW maintenance_work_mem")
+                .unwrap()
+                .unwrap(),
+            "1GB"
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM taxi_tune_session()"),
+            0,
+            "nothing left to change"
+        );
+    }
+
+    #[pg_test]
+    fn bulk_load_into_an_empty_table_rebuilds_every_index() {
+        let before = indexes("taxi.yellow_taxi_trips");
+        assert_eq!(
+            before,
+            "yellow_taxi_trips_pickup_idx,yellow_taxi_trips_pkey,yellow_taxi_trips_zones_idx"
+        );
+        let c = load(&fixture(SAMPLE5000), 1000);
+        assert_eq!(c.inserted, 5000);
+        assert_eq!(indexes("taxi.yellow_taxi_trips"), before);
+        assert_eq!(count("SELECT count(*) FROM taxi.bulk_saved_index"), 0);
+        // The rebuilt primary key is a real constraint that refuses a second copy.
+        assert_eq!(count("SELECT count(*) FROM pg_constraint WHERE conname = 'yellow_taxi_trips_pkey' AND contype = 'p'"), 1);
+        let dup = sql_error(
+            "INSERT INTO taxi.yellow_taxi_trips SELECT * FROM taxi.yellow_taxi_trips LIMIT 1",
+        );
+        assert!(dup.starts_with("23505"), "{dup}");
+    }
+
+    #[pg_test]
+    fn a_failed_bulk_load_leaves_the_indexes_and_table_as_they_were() {
+        let before = indexes("taxi.yellow_taxi_trips");
+        let trips = crate::generate::generate(&crate::generate::Options {
+            rows: 3000,
+            ..Default::default()
+        });
+        let mut bad = trips.clone();
+        if let crate::trip::Values::Timestamp(v) = &mut bad.columns[crate::trip::idx::DROPOFF] {
+            v[2500] = None;
+        }
+        let path = write_trips("late_error.parquet", &bad, 2024);
+        let error = load_error(&path, 1000);
+        assert!(error.starts_with("23502"), "{error}");
+        assert_eq!(indexes("taxi.yellow_taxi_trips"), before);
+        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 0);
+        assert_eq!(count("SELECT count(*) FROM taxi.bulk_saved_index"), 0);
+    }
+}

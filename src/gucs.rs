@@ -1,0 +1,43 @@
+//! Every setting of taxi_loader, each a documented static, registered in `_PG_init`. The `taxi`
+//! prefix is reserved: a misspelt `taxi.*` setting is reported instead of silently accepted.
+
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
+
+use crate::pg_compat;
+
+/// How `taxi_load` writes rows (`taxi.write_mode`).
+#[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
+pub enum WriteMode {
+    /// Choose per load (the default): `bulk` when the target holds fewer trips than half the file
+    /// and the loading role owns it, `known` when it holds at most as many as the file, `probe`
+    /// when it holds more.
+    #[name = c"auto"]
+    Auto,
+    /// Drop the target's indexes, write the heap directly, rebuild the indexes. Falls back to
+    /// `known` where it is not allowed (role does not own the target, triggers, row security,
+    /// extra columns) and to `probe` when the target holds more trips than the file.
+    #[name = c"bulk"]
+    Bulk,
+    /// Read every stored row hash into memory once, insert only new trips through SPI.
+    #[name = c"known"]
+    Known,
+    /// Look up each chunk's row hashes in the target's primary key, insert new trips through SPI.
+    #[name = c"probe"]
+    Probe,
+}
+
+/// `taxi.write_mode` (user-settable): see [`WriteMode`]. For benchmarks, and for anyone who wants
+/// one write path for every load.
+pub static WRITE_MODE: GucSetting<WriteMode> = GucSetting::<WriteMode>::new(WriteMode::Auto);
+
+pub fn init() {
+    GucRegistry::define_enum_guc(
+        c"taxi.write_mode",
+        c"How taxi_load writes rows: auto, bulk, known or probe.",
+        c"auto picks bulk (indexes dropped and rebuilt, heap written directly) for an empty or small target the role owns, known (stored hashes read into memory) when the target holds at most as many rows as the file, probe (primary-key lookups per chunk) otherwise.",
+        &WRITE_MODE,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    pg_compat::reserve_guc_prefix(c"taxi");
+}

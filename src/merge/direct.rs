@@ -1,0 +1,226 @@
+//! The direct write path: trips go straight into the target's heap with `table_multi_insert`
+//! and a bulk-insert state, as COPY does, Datums built from the chunk's Rust values without text
+//! formatting or parsing. Used only while the target has no indexes (taxi_load dropped them and
+//! rebuilds them afterwards), no triggers, no row security and no column the loader does not fill,
+//! and the current role owns it: nothing the executor would have done is skipped.
+
+use pgrx::prelude::*;
+use pgrx::{PgMemoryContexts, PgTupleDesc};
+
+use crate::convert::numeric::numeric_from_cents;
+use crate::hash::RowHash;
+use crate::trip::{TripBatch, Values, COLUMNS};
+
+/// Rows per `table_multi_insert` call, as COPY buffers them.
+const BATCH: usize = 1000;
+
+/// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+pub const UNIX_TO_PG_EPOCH_US: i64 = 946_684_800_000_000;
+
+/// Where each attribute of the target's tuple comes from.
+enum Source {
+    RowHash,
+    LoadId,
+    Trip(usize),
+    Null,
+}
+
+pub struct DirectWriter {
+    rel: pg_sys::Relation,
+    slots: Vec<*mut pg_sys::TupleTableSlot>,
+    sources: Vec<Source>,
+    bistate: *mut pg_sys::BulkInsertStateData,
+    cid: pg_sys::CommandId,
+    rows_memory: PgMemoryContexts,
+    load_id: i64,
+}
+
+impl DirectWriter {
+    /// # Safety
+    /// `relid` must be the loader's target, locked by this transaction, and eligible as the
+    /// module comment says.
+    pub unsafe fn open(relid: pg_sys::Oid, load_id: i64) -> DirectWriter {
+        unsafe {
+            let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+            let tupdesc = PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+            let sources = (0..tupdesc.len())
+                .map(|i| {
+                    let att = tupdesc.get(i).expect("attribute");
+                    if att.attisdropped {
+                        return Source::Null;
+                    }
+                    match att.name() {
+                        "row_hash" => Source::RowHash,
+                        "load_id" => Source::LoadId,
+                        name => COLUMNS
+                            .iter()
+                            .position(|c| c.name == name)
+                            .map_or(Source::Null, Source::Trip),
+                    }
+                })
+                .collect();
+            let slots = (0..BATCH)
+                .map(|_| pg_sys::table_slot_create(rel, std::ptr::null_mut()))
+                .collect();
+            DirectWriter {
+                rel,
+                slots,
+                sources,
+                bistate: pg_sys::GetBulkInsertState(),
+                cid: pg_sys::GetCurrentCommandId(true),
+                rows_memory: PgMemoryContexts::new("taxi_load rows"),
+                load_id,
+            }
+        }
+    }
+
+    /// Writes rows `rows` of `batch`.
+    pub fn write(&mut self, batch: &TripBatch, hashes: &[RowHash], rows: &[usize]) {
+        let DirectWriter {
+            rel,
+            slots,
+            sources,
+            bistate,
+            cid,
+            rows_memory,
+            load_id,
+        } = self;
+        let mut numeric = Vec::with_capacity(16);
+        for group in rows.chunks(BATCH) {
+            unsafe {
+                rows_memory.switch_to(|_| {
+                    for (slot, &row) in slots.iter().zip(group) {
+                        let slot = *slot;
+                        pg_sys::ExecClearTuple(slot);
+                        let natts = sources.len();
+                        let values = std::slice::from_raw_parts_mut((*slot).tts_values, natts);
+                        let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, natts);
+                        for (a, source) in sources.iter().enumerate() {
+                            let datum = match source {
+                                Source::RowHash => Some(varlena(&hashes[row])),
+                                Source::LoadId => load_id.into_datum(),
+                                Source::Trip(c) => {
+                                    trip_datum(&batch.columns[*c], row, &mut numeric)
+                                }
+                                Source::Null => None,
+                            };
+                            nulls[a] = datum.is_none();
+                            values[a] = datum.unwrap_or(pg_sys::Datum::from(0usize));
+                        }
+                        pg_sys::ExecStoreVirtualTuple(slot);
+                    }
+                    pg_sys::table_multi_insert(
+                        *rel,
+                        slots.as_mut_ptr(),
+                        group.len() as i32,
+                        *cid,
+                        0,
+                        *bistate,
+                    );
+                    for &slot in &slots[..group.len()] {
+                        pg_sys::ExecClearTuple(slot);
+                    }
+                });
+                rows_memory.reset();
+            }
+        }
+    }
+
+    pub fn finish(self) {
+        unsafe {
+            for slot in self.slots {
+                pg_sys::ExecDropSingleTupleTableSlot(slot);
+            }
+            pg_sys::FreeBulkInsertState(self.bistate);
+            // Keep the lock until the end of the transaction, as the executor does.
+            pg_sys::table_close(self.rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+        }
+    }
+}
+
+fn trip_datum(values: &Values, row: usize, numeric: &mut Vec<u8>) -> Option<pg_sys::Datum> {
+    match values {
+        Values::Int(v) => v[row].into_datum(),
+        Values::Timestamp(v) => v[row].map(|us| pg_sys::Datum::from(us - UNIX_TO_PG_EPOCH_US)),
+        Values::Float(v) => v[row].into_datum(),
+        Values::Money(v) => v[row].map(|cents| {
+            numeric.clear();
+            numeric_from_cents(cents, numeric);
+            varlena(numeric)
+        }),
+        Values::Text(v) => v[row].as_deref().map(|s| varlena(s.as_bytes())),
+    }
+}
+
+/// A palloc'd varlena (4-byte header) holding `bytes`, in the current memory context.
+fn varlena(bytes: &[u8]) -> pg_sys::Datum {
+    unsafe {
+        let size = pg_sys::VARHDRSZ + bytes.len();
+        let ptr = pg_sys::palloc(size) as *mut pg_sys::varlena;
+        pgrx::set_varsize_4b(ptr, size as i32);
+        std::ptr::copy_nonoverlapping(
+            bytes.as_ptr(),
+            (ptr as *mut u8).add(pg_sys::VARHDRSZ),
+            bytes.len(),
+        );
+        pg_sys::Datum::from(ptr)
+    }
+}
+
+#[cfg(any(test, feature = "pg_test"))]
+#[pgrx::pg_schema]
+mod tests {
+    use pgrx::prelude::*;
+
+    /// Every shape of numeric(12,2) built by hand equals what PostgreSQL computes.
+    #[pg_test]
+    fn hand_built_numerics_equal_postgres_numerics() {
+        let cents: Vec<i64> = vec![
+            0,
+            1,
+            -1,
+            5,
+            50,
+            -50,
+            99,
+            100,
+            101,
+            1000,
+            1210,
+            10_000,
+            99_999,
+            100_000,
+            1_000_000,
+            123_456_789,
+            -123_456_789,
+            100_000_000,
+            999_999_999_999,
+            -999_999_999_999,
+            10_000_000_000,
+            1_234_567_891,
+        ];
+        for c in cents {
+            let mut payload = Vec::new();
+            crate::convert::numeric::numeric_from_cents(c, &mut payload);
+            let datum = super::varlena(&payload);
+            let (text, binary) = unsafe {
+                (
+                    pgrx::direct_function_call::<&core::ffi::CStr>(
+                        pg_sys::numeric_out,
+                        &[Some(datum)],
+                    )
+                    .map(|c| c.to_str().unwrap().to_owned()),
+                    pgrx::direct_function_call::<Vec<u8>>(pg_sys::numeric_send, &[Some(datum)]),
+                )
+            };
+            let (want_text, want_binary) = Spi::get_two_with_args::<String, Vec<u8>>(
+                "SELECT v::text, pg_catalog.numeric_send(v)
+                 FROM (SELECT ($1 * 0.01)::numeric(12,2) AS v) s",
+                &[c.into()],
+            )
+            .unwrap();
+            assert_eq!(text, want_text, "{c} cents");
+            assert_eq!(binary, want_binary, "{c} cents");
+        }
+    }
+}
