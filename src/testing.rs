@@ -9,9 +9,16 @@ use crate::trip::TripBatch;
 
 pub const FIXTURE_DIR: &str = "/tmp/taxi_loader_fixtures";
 
-/// Runs in the test runner before each test: copies `tests/fixtures` where the server can read it.
+/// Runs in the test runner before each test (once per process): copies `tests/fixtures` where
+/// the server can read it.
 #[cfg(test)]
 pub fn install_fixtures() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(copy_fixtures);
+}
+
+#[cfg(test)]
+fn copy_fixtures() {
     use std::os::unix::fs::PermissionsExt;
     use std::path::PathBuf;
     let src = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures");

@@ -8,9 +8,10 @@ use pgrx::prelude::*;
 use crate::error::LoadError;
 use crate::gucs::{self, WriteMode};
 use crate::merge::direct::DirectWriter;
+use crate::read::pipeline::{self, Pipeline};
 use crate::read::TripReader;
 use crate::stage::Seen;
-use crate::{bulk, hash, merge, report, threads};
+use crate::{bulk, merge, report};
 
 /// Above this, one chunk's Arrow buffers, staging arrays and hashes stop fitting comfortably in
 /// a backend's memory.
@@ -93,37 +94,56 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     }
     let reader = TripReader::open(path, chunk_size as usize)?;
     let file_rows = reader.total_rows();
+    // Decoding and hashing start now, in the background, while the target is inspected.
+    let ahead = pipeline::chunks_ahead(chunk_size as usize, PIPELINE_MEMORY);
+    let mut chunks = Pipeline::start(reader, ahead);
 
-    let (load_id, mode, target, mut seen) = Spi::connect_mut(|client| {
-        let Some(target) = merge::lock_and_inspect(client, file_rows) else {
+    let (load_id, mode, target, frozen, mut seen) = Spi::connect_mut(|client| {
+        let Some(target) = merge::lock_and_inspect(client) else {
             return Err(LoadError::NoTablePrivilege {
                 table: merge::sql::TARGET,
             });
         };
         merge::ensure_drop_guard(client);
         let load_id = merge::next_load_id(client);
-        let mode = choose_mode(gucs::WRITE_MODE.get(), &target, file_rows);
-        let mut seen = Seen::with_capacity((file_rows + target.existing.min(file_rows)) as usize);
-        if mode != Mode::Probe {
-            merge::read_all(client, &mut seen);
+        let setting = gucs::WRITE_MODE.get();
+        let mut seen = Seen::with_capacity(file_rows as usize);
+        // Read what is stored unless it is clearly more than the file (then probe per chunk).
+        let clearly_larger = target
+            .estimated_rows
+            .is_some_and(|n| n > 2.0 * file_rows as f64);
+        let existing = match setting {
+            WriteMode::Probe => None,
+            WriteMode::Known => merge::read_all(target.oid, &mut seen, u64::MAX),
+            _ if clearly_larger => None,
+            _ => merge::read_all(target.oid, &mut seen, file_rows),
+        };
+        let mode = choose_mode(setting, &target, existing, file_rows);
+        if mode == Mode::Probe && !seen.is_empty() {
+            seen = Seen::with_capacity(file_rows as usize);
         }
+        let mut frozen = false;
         if mode == Mode::Bulk {
+            if existing == Some(0) {
+                merge::truncate(client);
+                frozen = true;
+            }
             // Unique indexes too: with the target locked and every stored trip known, nothing
             // can conflict.
             bulk::begin(client, target.oid, true);
         }
-        Ok((load_id, mode, target, seen))
+        Ok((load_id, mode, target, frozen, seen))
     })?;
 
     let mut direct =
-        (mode == Mode::Bulk).then(|| unsafe { DirectWriter::open(target.oid, load_id) });
+        (mode == Mode::Bulk).then(|| unsafe { DirectWriter::open(target.oid, load_id, frozen) });
     let mut rows_read = 0u64;
     let mut rows_inserted = 0u64;
-    for batch in reader {
+    while let Some(chunk) = chunks.next(|| {
         check_for_interrupts!();
-        let batch = batch?;
-        let hashes = threads::pool().install(|| hash::hash_batch(&batch));
+    }) {
         check_for_interrupts!();
+        let (batch, hashes) = chunk?;
         if mode == Mode::Probe {
             Spi::connect_mut(|client| merge::probe(client, &hashes, &mut seen));
         }
@@ -139,11 +159,13 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         };
         rows_read += batch.len() as u64;
     }
+    drop(chunks);
     if let Some(writer) = direct {
         writer.finish();
         check_for_interrupts!();
         Spi::connect_mut(|client| bulk::end_with_memory(client, target.oid, REBUILD_MEMORY_KB));
     }
+    debug1!("taxi_load: {rows_read} rows read, {rows_inserted} inserted, {mode:?} mode");
     Ok(Summary {
         mode,
         load_id,
@@ -155,20 +177,27 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     })
 }
 
-fn choose_mode(setting: WriteMode, target: &merge::Target, file_rows: u64) -> Mode {
-    let fits = target.existing <= file_rows;
-    let bulk_allowed = fits && target.owner && target.plain;
+/// `existing`: the trips stored, if they were all read (None: more than the file, or not read).
+fn choose_mode(
+    setting: WriteMode,
+    target: &merge::Target,
+    existing: Option<u64>,
+    file_rows: u64,
+) -> Mode {
+    let Some(existing) = existing else {
+        return Mode::Probe;
+    };
+    let bulk_allowed = target.owner && target.plain;
     match setting {
-        WriteMode::Auto if bulk_allowed && target.existing * 2 < file_rows => Mode::Bulk,
-        WriteMode::Auto if fits => Mode::Known,
-        WriteMode::Auto => Mode::Probe,
+        WriteMode::Auto if bulk_allowed && existing * 2 < file_rows => Mode::Bulk,
         WriteMode::Bulk if bulk_allowed => Mode::Bulk,
-        WriteMode::Bulk if fits => Mode::Known,
-        WriteMode::Bulk => Mode::Probe,
-        WriteMode::Known => Mode::Known,
         WriteMode::Probe => Mode::Probe,
+        _ => Mode::Known,
     }
 }
+
+/// Memory for chunks decoded ahead of the writer (8 chunks of 100,000 rows).
+const PIPELINE_MEMORY: usize = 256 << 20;
 
 /// maintenance_work_mem for rebuilding the indexes after a bulk load (if the session's is lower).
 const REBUILD_MEMORY_KB: i64 = 512 * 1024;

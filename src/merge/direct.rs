@@ -33,13 +33,16 @@ pub struct DirectWriter {
     cid: pg_sys::CommandId,
     rows_memory: PgMemoryContexts,
     load_id: i64,
+    options: i32,
 }
 
 impl DirectWriter {
     /// # Safety
     /// `relid` must be the loader's target, locked by this transaction, and eligible as the
-    /// module comment says.
-    pub unsafe fn open(relid: pg_sys::Oid, load_id: i64) -> DirectWriter {
+    /// module comment says. `frozen` only if this transaction truncated it (as COPY FREEZE
+    /// requires): rows are then written frozen and their pages marked all-visible, so no later
+    /// scan has to set hint bits and no vacuum has to freeze them.
+    pub unsafe fn open(relid: pg_sys::Oid, load_id: i64, frozen: bool) -> DirectWriter {
         unsafe {
             let rel = pg_sys::table_open(relid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
             let tupdesc = PgTupleDesc::from_pg_unchecked((*rel).rd_att);
@@ -70,6 +73,11 @@ impl DirectWriter {
                 cid: pg_sys::GetCurrentCommandId(true),
                 rows_memory: PgMemoryContexts::new("taxi_load rows"),
                 load_id,
+                options: if frozen {
+                    pg_sys::TABLE_INSERT_FROZEN as i32
+                } else {
+                    0
+                },
             }
         }
     }
@@ -84,6 +92,7 @@ impl DirectWriter {
             cid,
             rows_memory,
             load_id,
+            options,
         } = self;
         let mut numeric = Vec::with_capacity(16);
         for group in rows.chunks(BATCH) {
@@ -114,7 +123,7 @@ impl DirectWriter {
                         slots.as_mut_ptr(),
                         group.len() as i32,
                         *cid,
-                        0,
+                        *options,
                         *bistate,
                     );
                     for &slot in &slots[..group.len()] {

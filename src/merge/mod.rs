@@ -10,7 +10,7 @@ use pgrx::prelude::*;
 use pgrx::spi::SpiClient;
 
 use crate::hash::RowHash;
-use crate::stage::Seen;
+use crate::stage::{key, Key, Seen};
 use crate::trip::{TripBatch, Values};
 
 /// What taxi_load learnt about its target after locking it.
@@ -20,14 +20,13 @@ pub struct Target {
     pub owner: bool,
     /// Rows can go straight into the heap (see `direct`).
     pub plain: bool,
-    /// Rows stored, counted up to the bound given to [`lock_and_inspect`] plus one.
-    pub existing: u64,
+    /// The planner's estimate of the rows stored, if the table was ever analysed.
+    pub estimated_rows: Option<f64>,
 }
 
 /// Locks the target against other loads and inspects it; None if the current role may not
-/// insert into it. Counting stops past `bound` rows, so the cost is bounded by the file's size,
-/// not the table's.
-pub fn lock_and_inspect(client: &mut SpiClient<'_>, bound: u64) -> Option<Target> {
+/// insert into it.
+pub fn lock_and_inspect(client: &mut SpiClient<'_>) -> Option<Target> {
     let (oid, may_insert) = client
         .select(sql::TARGET_OID, Some(1), &[])
         .and_then(|t| t.first().get_two::<i64, bool>())
@@ -43,35 +42,81 @@ pub fn lock_and_inspect(client: &mut SpiClient<'_>, bound: u64) -> Option<Target
     unsafe { pg_sys::LockRelationOid(oid, pg_sys::ShareRowExclusiveLock as pg_sys::LOCKMODE) };
     let filled = sql::filled_columns();
     let row = client
-        .select(
-            sql::INSPECT_TARGET,
-            Some(1),
-            &[filled.into(), (bound as i64 + 1).into()],
-        )
+        .select(sql::INSPECT_TARGET, Some(1), &[filled.into()])
         .expect("inspect target")
         .first();
     Some(Target {
         oid,
-        owner: row.get(2).expect("owner").unwrap_or(false),
-        plain: row.get(3).expect("plain").unwrap_or(false),
-        existing: row.get::<i64>(4).expect("count").unwrap_or(0) as u64,
+        owner: row.get(1).expect("owner").unwrap_or(false),
+        plain: row.get(2).expect("plain").unwrap_or(false),
+        estimated_rows: row.get::<f64>(3).expect("reltuples").filter(|n| *n >= 0.0),
     })
 }
 
-/// Marks every stored trip as seen: one pass over the table, then every probe is in memory.
-pub fn read_all(client: &mut SpiClient<'_>, seen: &mut Seen) {
-    let mut cursor = client.open_cursor(sql::ALL_HASHES, &[]);
-    loop {
-        let rows = cursor.fetch(50_000).expect("fetch row hashes");
-        if rows.is_empty() {
-            break;
-        }
-        for row in rows {
-            if let Some(hash) = row.get::<&[u8]>(1).expect("row_hash") {
-                seen.insert(hash);
+/// Empties the target within this transaction (it must hold no rows): rows written afterwards
+/// may be frozen, as COPY FREEZE writes them.
+pub fn truncate(client: &mut SpiClient<'_>) {
+    client
+        .update(sql::TRUNCATE_TARGET, None, &[])
+        .expect("truncate target");
+}
+
+/// Marks every stored trip as seen and returns how many there are, or None (and a partly
+/// filled `seen`) as soon as there are more than `limit`. One sequential pass over the heap,
+/// reading only `row_hash` straight from each tuple (no SPI, no tuple copies); the scan uses
+/// PostgreSQL's bulk-read ring, so it does not sweep the table through shared buffers.
+pub fn read_all(target: pg_sys::Oid, seen: &mut Seen, limit: u64) -> Option<u64> {
+    let n = unsafe {
+        let rel = pg_sys::table_open(target, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+        let attnum = (0..tupdesc.len())
+            .find(|&i| {
+                tupdesc
+                    .get(i)
+                    .is_some_and(|a| !a.attisdropped && a.name() == "row_hash")
+            })
+            .expect("the target has a row_hash column") as i32
+            + 1;
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
+        let scan = pg_sys::table_beginscan(rel, snapshot, 0, std::ptr::null_mut());
+        let slot = pg_sys::table_slot_create(rel, std::ptr::null_mut());
+        let mut n = 0u64;
+        // Keys are collected first and inserted after the scan: interleaving hash-table inserts
+        // with the scan thrashes the cache and made the pass three times slower.
+        let mut keys: Vec<Key> = Vec::with_capacity(limit.min(1 << 24) as usize);
+        while pg_sys::table_scan_getnextslot(
+            scan,
+            pg_sys::ScanDirection::ForwardScanDirection,
+            slot,
+        ) {
+            let mut isnull = false;
+            let datum = pg_sys::slot_getattr(slot, attnum, &mut isnull);
+            if !isnull {
+                let ptr = datum.cast_mut_ptr::<pg_sys::varlena>();
+                let len = pgrx::varlena::varsize_any_exhdr(ptr);
+                let data = pgrx::varlena::vardata_any(ptr) as *const u8;
+                if len >= 16 {
+                    keys.push(key(std::slice::from_raw_parts(data, len)));
+                }
+            }
+            n += 1;
+            if n > limit {
+                break;
+            }
+            if n.is_multiple_of(65_536) {
+                check_for_interrupts!();
             }
         }
-    }
+        for k in keys {
+            seen.insert_key(k);
+        }
+        pg_sys::ExecDropSingleTupleTableSlot(slot);
+        pg_sys::table_endscan(scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        n
+    };
+    (n <= limit).then_some(n)
 }
 
 /// Marks those of `hashes` that are stored as seen: one index probe per chunk, for targets too

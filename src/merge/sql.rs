@@ -8,23 +8,23 @@ pub const TARGET: &str = "taxi.yellow_taxi_trips";
 /// The target's oid and whether the current role may insert into it.
 pub const TARGET_OID: &str = "SELECT 'taxi.yellow_taxi_trips'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int8, pg_catalog.has_table_privilege('taxi.yellow_taxi_trips', 'INSERT')";
 
-/// The target's oid; whether the current role owns it; whether rows can be written straight into
-/// its heap (a plain table, no triggers, no row security, no columns the loader does not fill);
-/// and how many rows it holds, counted up to $2. $1: the columns the loader fills.
+/// Whether the current role owns the target (and may insert); whether rows can be written
+/// straight into its heap (a plain table, no triggers, no row security, no columns the loader
+/// does not fill); and the planner's estimate of its rows (-1: never analysed). $1: the columns
+/// the loader fills.
 pub const INSPECT_TARGET: &str = "\
-SELECT c.oid::pg_catalog.int8,
-       pg_catalog.pg_has_role(c.relowner, 'USAGE')
+SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
          AND pg_catalog.has_table_privilege(c.oid, 'INSERT') AS owner,
        c.relkind = 'r' AND NOT c.relhastriggers AND NOT c.relrowsecurity
          AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                            AND a.attname <> ALL ($1::pg_catalog.text[])) AS plain,
-       (SELECT pg_catalog.count(*) FROM (SELECT FROM taxi.yellow_taxi_trips LIMIT $2) s) AS existing
+       c.reltuples::pg_catalog.float8 AS estimated_rows
 FROM pg_catalog.pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::pg_catalog.regclass";
 
-pub const ALL_HASHES: &str = "SELECT row_hash FROM taxi.yellow_taxi_trips";
+/// Empties the (already empty) target in this transaction, so rows can be written frozen.
+pub const TRUNCATE_TARGET: &str = "TRUNCATE taxi.yellow_taxi_trips";
 
-/// Which of the hashes in $1 are stored.
 pub const PROBE: &str =
     "SELECT row_hash FROM taxi.yellow_taxi_trips WHERE row_hash = ANY ($1::pg_catalog.bytea[])";
 

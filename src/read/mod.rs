@@ -12,8 +12,13 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
+pub mod pipeline;
+
+use rayon::prelude::*;
+
 use crate::convert;
 use crate::error::LoadError;
+use crate::threads;
 use crate::trip::{TripBatch, Values, COLUMNS};
 
 const MAGIC: &[u8; 4] = b"PAR1";
@@ -84,19 +89,25 @@ impl TripReader {
         self.file_size
     }
 
+    /// Converts the columns in parallel on the loader's pool: they are independent, and
+    /// conversion is the costliest step of reading.
     fn to_trips(&self, batch: &RecordBatch) -> Result<TripBatch, LoadError> {
-        let columns = COLUMNS
-            .iter()
-            .zip(&self.positions)
-            .map(|(column, pos)| match pos {
-                Some(p) => convert::convert(column, batch.column(*p).as_ref(), self.next_row)
-                    .map_err(|error| LoadError::Unstorable {
-                        path: self.path.clone(),
-                        error,
-                    }),
-                None => Ok(Values::nulls(column.kind, batch.num_rows())),
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        // The reader itself is not Sync: the workers see only what they need.
+        let (path, first_row, positions) = (&self.path, self.next_row, &self.positions);
+        let columns = threads::pool().install(|| {
+            COLUMNS
+                .par_iter()
+                .zip(positions.par_iter())
+                .map(|(column, pos)| match pos {
+                    Some(p) => convert::convert(column, batch.column(*p).as_ref(), first_row)
+                        .map_err(|error| LoadError::Unstorable {
+                            path: path.clone(),
+                            error,
+                        }),
+                    None => Ok(Values::nulls(column.kind, batch.num_rows())),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })?;
         Ok(TripBatch {
             first_row: self.next_row,
             columns,

@@ -47,6 +47,10 @@ impl Seen {
         self.0.insert(key(hash))
     }
 
+    pub fn insert_key(&mut self, key: Key) -> bool {
+        self.0.insert(key)
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
