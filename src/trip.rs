@@ -1,6 +1,8 @@
 //! The logical yellow-trip schema that every file vintage is mapped onto, and a chunk of trips in
 //! that schema. pgrx-free: shared by the reader, the hasher, the generator and the SQL text.
 
+use std::sync::Arc;
+
 /// How a logical column's values are represented once read, whatever the file's physical type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -124,7 +126,9 @@ pub enum Values {
     Timestamp(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Money(Vec<Option<i64>>),
-    Text(Vec<Option<String>>),
+    /// Shared strings: a column holds a handful of distinct values ("N", "Y"), so repeats
+    /// share one allocation.
+    Text(Vec<Option<Arc<str>>>),
 }
 
 impl Values {

@@ -103,12 +103,27 @@ fn map_primitive<T, O>(
 where
     T: ArrowPrimitiveType,
 {
-    array
-        .as_primitive::<T>()
-        .iter()
-        .enumerate()
-        .map(|(i, v)| v.map(|v| f(v, i)).transpose())
-        .collect()
+    // Straight over the value buffer (and the validity bitmap, if any): this loop runs for every
+    // value of every column, and the iterator-of-Results form was twice as slow.
+    let array = array.as_primitive::<T>();
+    let mut out = Vec::with_capacity(array.len());
+    match array.nulls() {
+        None => {
+            for (i, v) in array.values().iter().enumerate() {
+                out.push(Some(f(*v, i)?));
+            }
+        }
+        Some(nulls) => {
+            for (i, v) in array.values().iter().enumerate() {
+                out.push(if nulls.is_valid(i) {
+                    Some(f(*v, i)?)
+                } else {
+                    None
+                });
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The value a float had in the file's own precision, as the nearest double of its shortest

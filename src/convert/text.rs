@@ -1,6 +1,8 @@
 //! store_and_fwd_flag → `text`. Files hold string, large_string, string_view or a dictionary of
 //! strings (pandas categories); all are cast to plain strings first.
 
+use std::sync::Arc;
+
 use arrow::array::{Array, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::DataType;
@@ -18,7 +20,7 @@ pub fn accepts(dt: &DataType) -> bool {
     }
 }
 
-pub(super) fn convert(array: &dyn Array, cx: Cx) -> Result<Vec<Option<String>>, ValueError> {
+pub(super) fn convert(array: &dyn Array, cx: Cx) -> Result<Vec<Option<Arc<str>>>, ValueError> {
     let owned;
     let strings = if matches!(array.data_type(), DataType::Utf8) {
         array.as_string::<i32>()
@@ -34,25 +36,32 @@ pub(super) fn convert(array: &dyn Array, cx: Cx) -> Result<Vec<Option<String>>, 
         })?;
         owned.as_string::<i32>()
     };
-    strings
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.map(|s| {
-                if s.contains('\0') {
-                    Err(cx.error(
-                        i,
-                        s.escape_default(),
-                        "text cannot contain NUL",
-                        Class::CharacterNotInRepertoire,
-                    ))
-                } else {
-                    Ok(s.to_owned())
-                }
-            })
-            .transpose()
-        })
-        .collect()
+    // Repeats of the previous value share its allocation.
+    let mut last: Option<Arc<str>> = None;
+    let mut out = Vec::with_capacity(strings.len());
+    for (i, v) in strings.iter().enumerate() {
+        let Some(s) = v else {
+            out.push(None);
+            continue;
+        };
+        if let Some(prev) = last.as_ref().filter(|p| &***p == s) {
+            out.push(Some(prev.clone()));
+            continue;
+        }
+        if s.contains('\0') {
+            let shown = s.escape_default();
+            return Err(cx.error(
+                i,
+                shown,
+                "text cannot contain NUL",
+                Class::CharacterNotInRepertoire,
+            ));
+        }
+        let value: Arc<str> = Arc::from(s);
+        last = Some(value.clone());
+        out.push(Some(value));
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -68,7 +77,7 @@ mod tests {
 
     #[test]
     fn all_string_layouts_read_alike() {
-        let want = vec![Some("N".to_string()), None, Some("Y".to_string())];
+        let want: Vec<Option<Arc<str>>> = vec![Some("N".into()), None, Some("Y".into())];
         assert_eq!(
             convert(&StringArray::from(vec![Some("N"), None, Some("Y")]), CX).unwrap(),
             want

@@ -257,7 +257,7 @@ fn trip(
     out.columns[idx::TRIP_DISTANCE] = Values::Float(vec![Some(distance)]);
     out.columns[idx::RATECODE_ID] = opt_int((!flex).then_some(ratecode));
     let fwd = if rng.chance(0.005) { "Y" } else { "N" };
-    out.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![(!flex).then(|| fwd.to_string())]);
+    out.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![(!flex).then(|| fwd.into())]);
     out.columns[idx::PU_LOCATION_ID] = int(pu);
     out.columns[idx::DO_LOCATION_ID] = int(dz);
     out.columns[idx::PAYMENT_TYPE] = int(payment);

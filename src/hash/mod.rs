@@ -74,12 +74,64 @@ pub fn hash_batch(batch: &TripBatch) -> Vec<RowHash> {
         .map_init(
             || Vec::with_capacity(256),
             |buf, row| {
-                buf.clear();
-                encode_row(batch, row, buf);
-                Sha256::digest(&buf[..]).into()
+                let mut fixed = [0u8; FIXED];
+                match encode_row_fixed(batch, row, &mut fixed) {
+                    Some(len) => Sha256::digest(&fixed[..len]).into(),
+                    None => {
+                        buf.clear();
+                        encode_row(batch, row, buf);
+                        Sha256::digest(&buf[..]).into()
+                    }
+                }
             },
         )
         .collect()
+}
+
+/// Room for a row whose text is at most 15 bytes (every real store_and_fwd_flag).
+const FIXED: usize = 192;
+
+/// [`encode_row`] into a stack buffer, without the Vec's growth checks: hashing is the
+/// costliest step of a reload. None if the row does not fit (long text).
+fn encode_row_fixed(batch: &TripBatch, row: usize, buf: &mut [u8; FIXED]) -> Option<usize> {
+    fn put8(buf: &mut [u8; FIXED], at: &mut usize, value: Option<[u8; 8]>) {
+        match value {
+            None => {
+                buf[*at] = 0;
+                *at += 1;
+            }
+            Some(bytes) => {
+                buf[*at] = 1;
+                buf[*at + 1..*at + 9].copy_from_slice(&bytes);
+                *at += 9;
+            }
+        }
+    }
+    buf[0] = ENCODING_VERSION;
+    let mut at = 1;
+    for column in &batch.columns {
+        match column {
+            Values::Int(v) => put8(buf, &mut at, v[row].map(|x| (x as i64).to_be_bytes())),
+            Values::Timestamp(v) | Values::Money(v) => {
+                put8(buf, &mut at, v[row].map(i64::to_be_bytes))
+            }
+            Values::Float(v) => put8(buf, &mut at, v[row].map(|x| canonical_f64(x).to_be_bytes())),
+            Values::Text(v) => match &v[row] {
+                None => {
+                    buf[at] = 0;
+                    at += 1;
+                }
+                Some(s) if s.len() <= 15 => {
+                    buf[at] = 1;
+                    buf[at + 1..at + 5].copy_from_slice(&(s.len() as u32).to_be_bytes());
+                    buf[at + 5..at + 5 + s.len()].copy_from_slice(s.as_bytes());
+                    at += 5 + s.len();
+                }
+                Some(_) => return None,
+            },
+        }
+    }
+    Some(at)
 }
 
 /// Lower-case hex, for logs, tests and the README.
@@ -147,12 +199,31 @@ mod tests {
     }
 
     #[test]
+    fn fixed_and_growing_encodings_agree() {
+        let mut long = one_row();
+        long.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("x".repeat(40).into())]);
+        let mut short = one_row();
+        short.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("0123456789abcde".into())]);
+        for b in [one_row(), long, short] {
+            let mut grown = Vec::new();
+            encode_row(&b, 0, &mut grown);
+            let mut fixed = [0u8; FIXED];
+            let is_long = matches!(&b.columns[idx::STORE_AND_FWD_FLAG], Values::Text(v) if v[0].as_ref().is_some_and(|s| s.len() > 15));
+            match encode_row_fixed(&b, 0, &mut fixed) {
+                Some(len) => assert_eq!(&fixed[..len], &grown[..]),
+                None => assert!(is_long, "only long text takes the growing path"),
+            }
+            assert_eq!(hash_batch(&b)[0], row_hash(&b, 0));
+        }
+    }
+
+    #[test]
     fn null_differs_from_zero_and_from_empty_text() {
         let a = one_row();
         let mut b = one_row();
         b.columns[idx::PASSENGER_COUNT] = Values::Int(vec![Some(0)]);
         let mut c = one_row();
-        c.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some(String::new())]);
+        c.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("".into())]);
         let mut d = one_row();
         d.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![None]);
         let hashes = [

@@ -8,10 +8,10 @@ use pgrx::prelude::*;
 use crate::error::LoadError;
 use crate::gucs::{self, WriteMode};
 use crate::merge::direct::DirectWriter;
-use crate::read::pipeline::{self, Pipeline};
+use crate::read::pipeline::{self, Decoded, Pipeline};
 use crate::read::TripReader;
-use crate::stage::Seen;
-use crate::{bulk, merge, report};
+use crate::stage::{self, key_set, Seen};
+use crate::{bulk, merge, report, threads};
 
 /// Above this, one chunk's Arrow buffers, staging arrays and hashes stop fitting comfortably in
 /// a backend's memory.
@@ -46,6 +46,12 @@ fn taxi_load(
     ),
 > {
     let s = load_file(path, chunk_size as i64).unwrap_or_else(|e| report::raise(e, "taxi_load"));
+    debug1!(
+        "taxi_load {path}: {:?} mode, {} rows read, {} inserted",
+        s.mode,
+        s.rows_read,
+        s.rows_inserted
+    );
     TableIterator::once((
         s.load_id,
         s.rows_read,
@@ -98,7 +104,7 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     let ahead = pipeline::chunks_ahead(chunk_size as usize, PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
 
-    let (load_id, mode, target, frozen, mut seen) = Spi::connect_mut(|client| {
+    let (load_id, mode, target, frozen) = Spi::connect_mut(|client| {
         let Some(target) = merge::lock_and_inspect(client) else {
             return Err(LoadError::NoTablePrivilege {
                 table: merge::sql::TARGET,
@@ -107,20 +113,22 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         merge::ensure_drop_guard(client);
         let load_id = merge::next_load_id(client);
         let setting = gucs::WRITE_MODE.get();
-        let mut seen = Seen::with_capacity(file_rows as usize);
         // Read what is stored unless it is clearly more than the file (then probe per chunk).
         let clearly_larger = target
             .estimated_rows
             .is_some_and(|n| n > 2.0 * file_rows as f64);
+        let mut stored = key_set(0);
         let existing = match setting {
             WriteMode::Probe => None,
-            WriteMode::Known => merge::read_all(target.oid, &mut seen, u64::MAX),
+            WriteMode::Known => merge::read_all(target.oid, &mut stored, u64::MAX),
             _ if clearly_larger => None,
-            _ => merge::read_all(target.oid, &mut seen, file_rows),
+            _ => merge::read_all(target.oid, &mut stored, file_rows),
         };
         let mode = choose_mode(setting, &target, existing, file_rows);
-        if mode == Mode::Probe && !seen.is_empty() {
-            seen = Seen::with_capacity(file_rows as usize);
+        if mode == Mode::Probe {
+            chunks.steady();
+        } else {
+            chunks.publish(stored);
         }
         let mut frozen = false;
         if mode == Mode::Bulk {
@@ -132,9 +140,11 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             // can conflict.
             bulk::begin(client, target.oid, true);
         }
-        Ok((load_id, mode, target, frozen, seen))
+        Ok((load_id, mode, target, frozen))
     })?;
 
+    // The trips of this file already taken (and, when probing, those found stored).
+    let mut seen = Seen::with_capacity(file_rows as usize);
     let mut direct =
         (mode == Mode::Bulk).then(|| unsafe { DirectWriter::open(target.oid, load_id, frozen) });
     let mut rows_read = 0u64;
@@ -143,11 +153,24 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         check_for_interrupts!();
     }) {
         check_for_interrupts!();
-        let (batch, hashes) = chunk?;
-        if mode == Mode::Probe {
-            Spi::connect_mut(|client| merge::probe(client, &hashes, &mut seen));
-        }
-        let rows = seen.new_rows(&hashes);
+        let Decoded {
+            batch,
+            hashes,
+            not_stored,
+        } = chunk?;
+        let candidates = match (mode, not_stored) {
+            (Mode::Probe, _) => {
+                Spi::connect_mut(|client| merge::probe(client, &hashes, &mut seen));
+                (0..hashes.len()).collect()
+            }
+            (_, Some(rows)) => rows,
+            // Decoded before the stored trips were published.
+            (_, None) => match chunks.stored() {
+                Some(set) => threads::pool().install(|| stage::not_stored(set, &hashes)),
+                None => (0..hashes.len()).collect(),
+            },
+        };
+        let rows = seen.new_rows_among(&hashes, &candidates);
         rows_inserted += match direct.as_mut() {
             Some(writer) => {
                 writer.write(&batch, &hashes, &rows);
@@ -165,7 +188,6 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         check_for_interrupts!();
         Spi::connect_mut(|client| bulk::end_with_memory(client, target.oid, REBUILD_MEMORY_KB));
     }
-    debug1!("taxi_load: {rows_read} rows read, {rows_inserted} inserted, {mode:?} mode");
     Ok(Summary {
         mode,
         load_id,
@@ -196,8 +218,9 @@ fn choose_mode(
     }
 }
 
-/// Memory for chunks decoded ahead of the writer (8 chunks of 100,000 rows).
-const PIPELINE_MEMORY: usize = 256 << 20;
+/// Memory for chunks decoded ahead of the writer (16 chunks of 100,000 rows): enough for
+/// decoding to run on while the backend reads the stored trips of a month-sized table.
+const PIPELINE_MEMORY: usize = 512 << 20;
 
 /// maintenance_work_mem for rebuilding the indexes after a bulk load (if the session's is lower).
 const REBUILD_MEMORY_KB: i64 = 512 * 1024;

@@ -4,14 +4,15 @@
 //! pgrx-free: the caller passes what to do while it waits (check for interrupts).
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver, RecvTimeoutError};
-use std::sync::Arc;
+use std::sync::mpsc::{channel, sync_channel, Receiver, RecvTimeoutError};
+use std::sync::{Arc, Condvar, Mutex, OnceLock};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::TripReader;
 use crate::error::LoadError;
 use crate::hash::{hash_batch, RowHash};
+use crate::stage::{not_stored, KeySet};
 use crate::threads;
 use crate::trip::TripBatch;
 
@@ -19,45 +20,140 @@ use crate::trip::TripBatch;
 pub const BYTES_PER_ROW: usize = 320;
 
 /// How many chunks may wait, decoded, for the consumer: as many as fit in `budget` bytes. While
-/// the backend scans the target, reading runs ahead by that much.
+/// the backend reads the target's stored trips, reading runs ahead by that much; afterwards by
+/// [`STEADY_AHEAD`] only, to keep memory down while rows are being written.
 pub fn chunks_ahead(chunk_size: usize, budget: usize) -> usize {
     (budget / (chunk_size * BYTES_PER_ROW).max(1)).clamp(1, 16)
 }
 
-pub type Chunk = Result<(TripBatch, Vec<RowHash>), LoadError>;
+pub const STEADY_AHEAD: usize = 2;
+
+/// Chunks handed over but not yet taken, and how many may be.
+struct Gate {
+    state: Mutex<(usize, usize)>,
+    changed: Condvar,
+}
+
+impl Gate {
+    /// Waits for room; false if the pipeline is stopping.
+    fn enter(&self, stop: &AtomicBool) -> bool {
+        let mut state = self.state.lock().unwrap();
+        while state.0 >= state.1 {
+            if stop.load(Ordering::Relaxed) {
+                return false;
+            }
+            state = self
+                .changed
+                .wait_timeout(state, Duration::from_millis(50))
+                .unwrap()
+                .0;
+        }
+        state.0 += 1;
+        true
+    }
+
+    fn leave(&self) {
+        self.state.lock().unwrap().0 -= 1;
+        self.changed.notify_all();
+    }
+
+    fn limit(&self, limit: usize) {
+        self.state.lock().unwrap().1 = limit.max(1);
+        self.changed.notify_all();
+    }
+}
+
+/// A decoded chunk, its row hashes and, once the stored trips are known ([`Pipeline::publish`]),
+/// the positions of its rows that are not stored.
+pub struct Decoded {
+    pub batch: TripBatch,
+    pub hashes: Vec<RowHash>,
+    pub not_stored: Option<Vec<usize>>,
+}
+
+pub type Chunk = Result<Decoded, LoadError>;
 
 pub struct Pipeline {
     chunks: Option<Receiver<Chunk>>,
     stop: Arc<AtomicBool>,
+    gate: Arc<Gate>,
+    stored: Arc<OnceLock<KeySet>>,
     worker: Option<JoinHandle<()>>,
 }
 
 impl Pipeline {
     /// Starts decoding `reader` in the background, at most `ahead` chunks ahead of the consumer.
     pub fn start(reader: TripReader, ahead: usize) -> Pipeline {
-        let (tx, rx) = sync_channel::<Chunk>(ahead.max(1));
+        let (tx, rx) = channel::<Chunk>();
         let stop = Arc::new(AtomicBool::new(false));
         let stopped = stop.clone();
-        let worker = threads::spawn_without_signals("taxi_loader-read", move || {
-            for chunk in reader {
-                if stopped.load(Ordering::Relaxed) {
-                    break;
+        let halt = stop.clone();
+        let gate = Arc::new(Gate {
+            state: Mutex::new((0, ahead.max(1))),
+            changed: Condvar::new(),
+        });
+        let room = gate.clone();
+        let stored = Arc::new(OnceLock::<KeySet>::new());
+        let known = stored.clone();
+        // Two stages, so decoding chunk N+1 (one thread) overlaps hashing chunk N (the pool).
+        let (decoded_tx, decoded_rx) = sync_channel::<Result<TripBatch, LoadError>>(1);
+        let worker = threads::spawn_without_signals("taxi_loader-hash", move || {
+            let decoder = threads::spawn_without_signals("taxi_loader-read", move || {
+                for chunk in reader {
+                    if stopped.load(Ordering::Relaxed) {
+                        break;
+                    }
+                    let failed = chunk.is_err();
+                    if decoded_tx.send(chunk).is_err() || failed {
+                        break;
+                    }
                 }
+            });
+            for chunk in decoded_rx.iter() {
                 let chunk = chunk.map(|batch| {
-                    let hashes = threads::pool().install(|| hash_batch(&batch));
-                    (batch, hashes)
+                    threads::pool().install(|| {
+                        let hashes = hash_batch(&batch);
+                        let not_stored = known.get().map(|set| not_stored(set, &hashes));
+                        Decoded {
+                            batch,
+                            hashes,
+                            not_stored,
+                        }
+                    })
                 });
                 let failed = chunk.is_err();
-                if tx.send(chunk).is_err() || failed {
+                if !room.enter(&halt) || tx.send(chunk).is_err() || failed {
                     break;
                 }
             }
+            // Unblocks a decoder waiting to send, then waits for it.
+            drop(decoded_rx);
+            let _ = decoder.join();
         });
         Pipeline {
             chunks: Some(rx),
             stop,
+            gate,
+            stored,
             worker: Some(worker),
         }
+    }
+
+    /// Hands the worker the stored trips: from then on it marks, in parallel, which rows of each
+    /// chunk are not stored, and the backend only deduplicates those.
+    pub fn publish(&self, stored: KeySet) {
+        let _ = self.stored.set(stored);
+        self.steady();
+    }
+
+    /// From now on, run only [`STEADY_AHEAD`] chunks ahead.
+    pub fn steady(&self) {
+        self.gate.limit(STEADY_AHEAD);
+    }
+
+    /// The published stored trips, for chunks decoded before they were published.
+    pub fn stored(&self) -> Option<&KeySet> {
+        self.stored.get()
     }
 
     /// The next chunk, calling `waiting` every 50 ms while none is ready (the backend checks for
@@ -66,7 +162,10 @@ impl Pipeline {
         let chunks = self.chunks.as_ref()?;
         loop {
             match chunks.recv_timeout(Duration::from_millis(50)) {
-                Ok(chunk) => return Some(chunk),
+                Ok(chunk) => {
+                    self.gate.leave();
+                    return Some(chunk);
+                }
                 Err(RecvTimeoutError::Timeout) => waiting(),
                 Err(RecvTimeoutError::Disconnected) => return None,
             }
@@ -79,7 +178,8 @@ impl Drop for Pipeline {
     /// the call.
     fn drop(&mut self) {
         self.stop.store(true, Ordering::Relaxed);
-        // Dropping the receiver unblocks a worker waiting to send.
+        self.gate.changed.notify_all();
+        // Dropping the receiver makes the worker's next send fail.
         self.chunks.take();
         if let Some(worker) = self.worker.take() {
             let _ = worker.join();
@@ -114,8 +214,13 @@ mod tests {
         let mut p = Pipeline::start(TripReader::open(&path, 1000).unwrap(), 1);
         let mut firsts = Vec::new();
         while let Some(chunk) = p.next(|| {}) {
-            let (batch, hashes) = chunk.unwrap();
+            let Decoded {
+                batch,
+                hashes,
+                not_stored,
+            } = chunk.unwrap();
             assert_eq!(hashes, hash_batch(&batch));
+            assert!(not_stored.is_none());
             firsts.push((batch.first_row, batch.len()));
         }
         assert_eq!(firsts, [(0, 1000), (1000, 1000), (2000, 500)]);

@@ -34,21 +34,36 @@ impl Hasher for KeyHasher {
     }
 }
 
-/// The trips known to be stored or already taken from this file.
+/// A set of trip keys.
+pub type KeySet = HashSet<Key, BuildHasherDefault<KeyHasher>>;
+
+pub fn key_set(capacity: usize) -> KeySet {
+    KeySet::with_capacity_and_hasher(capacity, Default::default())
+}
+
+/// Positions of the rows whose trip is not in `stored`, in order. Read-only on the set, so the
+/// pipeline's workers run it in parallel, off the backend's thread.
+pub fn not_stored(stored: &KeySet, hashes: &[RowHash]) -> Vec<usize> {
+    use rayon::prelude::*;
+    hashes
+        .par_iter()
+        .enumerate()
+        .filter(|(_, h)| !stored.contains(&key(&h[..])))
+        .map(|(i, _)| i)
+        .collect()
+}
+
+/// The trips already taken from this file (and, when probing, the ones found stored).
 #[derive(Default)]
-pub struct Seen(HashSet<Key, BuildHasherDefault<KeyHasher>>);
+pub struct Seen(KeySet);
 
 impl Seen {
     pub fn with_capacity(n: usize) -> Seen {
-        Seen(HashSet::with_capacity_and_hasher(n, Default::default()))
+        Seen(key_set(n))
     }
 
     pub fn insert(&mut self, hash: &[u8]) -> bool {
         self.0.insert(key(hash))
-    }
-
-    pub fn insert_key(&mut self, key: Key) -> bool {
-        self.0.insert(key)
     }
 
     pub fn len(&self) -> usize {
@@ -67,6 +82,15 @@ impl Seen {
             .enumerate()
             .filter(|(_, h)| self.insert(&h[..]))
             .map(|(i, _)| i)
+            .collect()
+    }
+
+    /// Like [`Seen::new_rows`], among the rows at `candidates` only.
+    pub fn new_rows_among(&mut self, hashes: &[RowHash], candidates: &[usize]) -> Vec<usize> {
+        candidates
+            .iter()
+            .copied()
+            .filter(|&i| self.insert(&hashes[i][..]))
             .collect()
     }
 }
@@ -89,6 +113,18 @@ mod tests {
         assert_eq!(seen.new_rows(&[h(1), h(2), h(3), h(2)]), vec![1, 2]);
         assert_eq!(seen.new_rows(&[h(3), h(4)]), vec![1]);
         assert_eq!(seen.len(), 4);
+    }
+
+    #[test]
+    fn not_stored_then_new_among_them() {
+        let mut stored = key_set(4);
+        stored.insert(key(&h(1)));
+        stored.insert(key(&h(3)));
+        let hashes = [h(1), h(2), h(3), h(2), h(4)];
+        let fresh = not_stored(&stored, &hashes);
+        assert_eq!(fresh, vec![1, 3, 4]);
+        let mut seen = Seen::default();
+        assert_eq!(seen.new_rows_among(&hashes, &fresh), vec![1, 4]);
     }
 
     #[test]
