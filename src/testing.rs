@@ -138,36 +138,7 @@ pub fn count(sql: &str) -> i64 {
     Spi::get_one::<i64>(sql).unwrap().unwrap()
 }
 
-/// Copies the parquet file `src` to `dst` with column `name` replaced by `values`.
-pub fn replace_column(src: &str, dst: &str, name: &str, values: arrow::array::ArrayRef) {
-    use arrow::datatypes::{Field, Schema};
-    use arrow::record_batch::RecordBatch;
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    use std::sync::Arc;
-
-    let reader = ParquetRecordBatchReaderBuilder::try_new(std::fs::File::open(src).unwrap())
-        .unwrap()
-        .build()
-        .unwrap();
-    let batch = reader.map(Result::unwrap).next().unwrap();
-    let at = batch.schema().index_of(name).unwrap();
-    let mut fields: Vec<Field> = batch
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.as_ref().clone())
-        .collect();
-    fields[at] = Field::new(name, values.data_type().clone(), true);
-    let mut columns = batch.columns().to_vec();
-    columns[at] = values;
-    let schema = Arc::new(Schema::new(fields));
-    let batch = RecordBatch::try_new(schema.clone(), columns).unwrap();
-    let mut writer =
-        parquet::arrow::ArrowWriter::try_new(std::fs::File::create(dst).unwrap(), schema, None)
-            .unwrap();
-    writer.write(&batch).unwrap();
-    writer.close().unwrap();
-}
+pub use crate::read::rewrite::replace_column;
 
 /// Runs `statement` in a subtransaction; returns "SQLSTATE: message", or "no error".
 pub fn sql_error(statement: &str) -> String {

@@ -216,6 +216,13 @@ impl TripBatch {
         self.len() == 0
     }
 
+    /// Appends rows `rows` of `other` to `self`.
+    pub fn extend_rows(&mut self, other: &TripBatch, rows: impl IntoIterator<Item = usize>) {
+        for row in rows {
+            self.push_row(other, row);
+        }
+    }
+
     /// Appends row `row` of `other` to `self`.
     pub fn push_row(&mut self, other: &TripBatch, row: usize) {
         for (mine, theirs) in self.columns.iter_mut().zip(&other.columns) {

@@ -86,9 +86,7 @@ fn read_all(path: &str) -> Result<TripBatch, taxi_loader::error::LoadError> {
     let mut all = TripBatch::empty(0);
     for batch in TripReader::open(path, 65_536)? {
         let batch = batch?;
-        for row in 0..batch.len() {
-            all.push_row(&batch, row);
-        }
+        all.extend_rows(&batch, 0..batch.len());
     }
     Ok(all)
 }

@@ -432,9 +432,7 @@ mod tests {
             ..Options::default()
         });
         let mut first = TripBatch::empty(3000);
-        for r in 0..3000 {
-            first.push_row(&trips, r);
-        }
+        first.extend_rows(&trips, 0..3000);
         // Empty table: bulk (indexes dropped, heap written directly, indexes rebuilt).
         let s = load_file(&write_trips("m1.parquet", &first, 2024), 1000).unwrap();
         assert_eq!(
@@ -449,18 +447,14 @@ mod tests {
         );
         // A file smaller than the table: index probes per chunk.
         let mut tail = TripBatch::empty(100);
-        for r in 3950..4000 {
-            tail.push_row(&trips, r);
-        }
+        tail.extend_rows(&trips, 3950..4000);
         let extra = generate::generate(&Options {
             rows: 50,
             duplicate_rate: 0.0,
             seed: 12,
             ..Options::default()
         });
-        for r in 0..50 {
-            tail.push_row(&extra, r);
-        }
+        tail.extend_rows(&extra, 0..50);
         let s = load_file(&write_trips("m3.parquet", &tail, 2019), 30).unwrap();
         assert_eq!(
             (s.mode, s.rows_inserted, s.rows_duplicate),
@@ -515,9 +509,7 @@ mod tests {
         let mut all = TripBatch::empty(0);
         for batch in crate::read::TripReader::open(path, 1000).unwrap() {
             let batch = batch.unwrap();
-            for row in 0..batch.len() {
-                all.push_row(&batch, row);
-            }
+            all.extend_rows(&batch, 0..batch.len());
         }
         all
     }

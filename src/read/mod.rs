@@ -13,6 +13,8 @@ use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchR
 use parquet::arrow::ProjectionMask;
 
 pub mod pipeline;
+#[cfg(any(test, feature = "pg_test"))]
+pub mod rewrite;
 
 use rayon::prelude::*;
 
@@ -266,9 +268,8 @@ fn match_columns(path: &str, schema: &Schema) -> Result<Vec<Option<usize>>, Load
 mod tests {
     use std::sync::Arc;
 
-    use arrow::array::{ArrayRef, StringArray};
+    use arrow::array::StringArray;
     use arrow::datatypes::Field;
-    use parquet::arrow::ArrowWriter;
 
     use super::*;
     use crate::error::Class;
@@ -289,9 +290,7 @@ mod tests {
         let mut all = TripBatch::empty(0);
         for batch in TripReader::open(path, chunk).unwrap() {
             let batch = batch.unwrap();
-            for row in 0..batch.len() {
-                all.push_row(&batch, row);
-            }
+            all.extend_rows(&batch, 0..batch.len());
         }
         all
     }
@@ -341,33 +340,18 @@ mod tests {
     #[test]
     fn names_match_ignoring_case_and_extra_columns_are_ignored() {
         let src = fixture("yellow_tripdata_2025-01_sample5.parquet");
-        let batch = ParquetRecordBatchReaderBuilder::try_new(File::open(&src).unwrap())
-            .unwrap()
-            .build()
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap();
-        let mut fields: Vec<Field> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone().with_name(f.name().to_uppercase()))
-            .collect();
-        let mut columns: Vec<ArrayRef> = batch.columns().to_vec();
-        fields.push(Field::new(
-            "__index_level_0__",
-            arrow::datatypes::DataType::Utf8,
-            true,
-        ));
-        columns.push(Arc::new(StringArray::from(vec!["a"; 5])));
-        let schema = Arc::new(Schema::new(fields));
         let path = tmp("upper.parquet");
-        let mut w =
-            ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), None).unwrap();
-        w.write(&RecordBatch::try_new(schema, columns).unwrap())
-            .unwrap();
-        w.close().unwrap();
+        super::rewrite::rewrite(&src, &path, |fields, columns| {
+            for f in fields.iter_mut() {
+                *f = f.clone().with_name(f.name().to_uppercase());
+            }
+            fields.push(Field::new(
+                "__index_level_0__",
+                arrow::datatypes::DataType::Utf8,
+                true,
+            ));
+            columns.push(Arc::new(StringArray::from(vec!["a"; 5])));
+        });
         assert_eq!(
             hash_batch(&read_all(&path, 10)),
             hash_batch(&read_all(&src, 10))
@@ -425,34 +409,9 @@ mod tests {
     #[test]
     fn a_string_timestamp_column_is_a_type_error() {
         let src = fixture("yellow_tripdata_2025-01_sample5.parquet");
-        let batch = ParquetRecordBatchReaderBuilder::try_new(File::open(&src).unwrap())
-            .unwrap()
-            .build()
-            .unwrap()
-            .next()
-            .unwrap()
-            .unwrap();
-        let at = batch.schema().index_of("tpep_pickup_datetime").unwrap();
-        let mut fields: Vec<Field> = batch
-            .schema()
-            .fields()
-            .iter()
-            .map(|f| f.as_ref().clone())
-            .collect();
-        fields[at] = Field::new(
-            "tpep_pickup_datetime",
-            arrow::datatypes::DataType::Utf8,
-            true,
-        );
-        let mut columns = batch.columns().to_vec();
-        columns[at] = Arc::new(StringArray::from(vec!["2025-01-01 00:00:00"; 5]));
-        let schema = Arc::new(Schema::new(fields));
         let path = tmp("string_ts.parquet");
-        let mut w =
-            ArrowWriter::try_new(File::create(&path).unwrap(), schema.clone(), None).unwrap();
-        w.write(&RecordBatch::try_new(schema, columns).unwrap())
-            .unwrap();
-        w.close().unwrap();
+        let strings = Arc::new(StringArray::from(vec!["2025-01-01 00:00:00"; 5]));
+        super::rewrite::replace_column(&src, &path, "tpep_pickup_datetime", strings);
         let e = error_of(&path);
         assert!(
             matches!(
