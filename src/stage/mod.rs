@@ -74,18 +74,8 @@ impl Seen {
         self.0.is_empty()
     }
 
-    /// Positions of the rows to write: those whose trip was not seen, in file order. Marks them
-    /// seen, so a later copy in the file is a duplicate.
-    pub fn new_rows(&mut self, hashes: &[RowHash]) -> Vec<usize> {
-        hashes
-            .iter()
-            .enumerate()
-            .filter(|(_, h)| self.insert(&h[..]))
-            .map(|(i, _)| i)
-            .collect()
-    }
-
-    /// Like [`Seen::new_rows`], among the rows at `candidates` only.
+    /// Positions of the rows to write among `candidates`: those whose trip was not seen, in
+    /// order. Marks them seen, so a later copy in the file is a duplicate.
     pub fn new_rows_among(&mut self, hashes: &[RowHash], candidates: &[usize]) -> Vec<usize> {
         candidates
             .iter()
@@ -107,11 +97,14 @@ mod tests {
     }
 
     #[test]
-    fn new_rows_skips_known_and_repeated_trips() {
+    fn new_rows_among_skips_known_and_repeated_trips() {
         let mut seen = Seen::default();
         seen.insert(&h(1));
-        assert_eq!(seen.new_rows(&[h(1), h(2), h(3), h(2)]), vec![1, 2]);
-        assert_eq!(seen.new_rows(&[h(3), h(4)]), vec![1]);
+        assert_eq!(
+            seen.new_rows_among(&[h(1), h(2), h(3), h(2)], &[0, 1, 2, 3]),
+            vec![1, 2]
+        );
+        assert_eq!(seen.new_rows_among(&[h(3), h(4)], &[0, 1]), vec![1]);
         assert_eq!(seen.len(), 4);
     }
 
