@@ -75,8 +75,9 @@ fn may_read_server_files() -> bool {
 /// How taxi_load writes, decided once per call after locking the target.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The target holds fewer trips than half the file: its indexes are dropped, rows go
-    /// straight into the heap, the indexes are rebuilt at the end.
+    /// The target is empty, or holds at most as many trips as the file and the file's first
+    /// chunk is mostly new: its indexes are dropped, rows go straight into the heap, the indexes
+    /// are rebuilt at the end.
     Bulk,
     /// Every stored trip is known in memory; only new trips are inserted, through SPI.
     Known,
@@ -104,7 +105,7 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     let ahead = pipeline::chunks_ahead(chunk_size as usize, PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
 
-    let (load_id, mode, target, frozen) = Spi::connect_mut(|client| {
+    let (load_id, mut mode, target, frozen, mut decide_later) = Spi::connect_mut(|client| {
         let Some(target) = merge::lock_and_inspect(client) else {
             return Err(LoadError::NoTablePrivilege {
                 table: merge::sql::TARGET,
@@ -124,7 +125,7 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             _ if clearly_larger => None,
             _ => merge::read_all(target.oid, &mut stored, file_rows),
         };
-        let mode = choose_mode(setting, &target, existing, file_rows);
+        let (mode, decide_later) = choose_mode(setting, &target, existing);
         if mode == Mode::Probe {
             chunks.steady();
         } else {
@@ -140,7 +141,7 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             // can conflict.
             bulk::begin(client, target.oid, true);
         }
-        Ok((load_id, mode, target, frozen))
+        Ok((load_id, mode, target, frozen, decide_later))
     })?;
 
     // The trips of this file already taken (and, when probing, those found stored).
@@ -171,6 +172,14 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             },
         };
         let rows = seen.new_rows_among(&hashes, &candidates);
+        if std::mem::take(&mut decide_later) && rows.len() * 2 >= batch.len() {
+            // Mostly new trips (a new month for a table that holds a few): rebuilding the indexes
+            // once costs far less than maintaining them row by row. Every stored trip is known,
+            // and the lock keeps other loads out, so the primary key may go too.
+            Spi::connect_mut(|client| bulk::begin(client, target.oid, true));
+            direct = Some(unsafe { DirectWriter::open(target.oid, load_id, false) });
+            mode = Mode::Bulk;
+        }
         rows_inserted += match direct.as_mut() {
             Some(writer) => {
                 writer.write(&batch, &hashes, &rows);
@@ -199,22 +208,20 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     })
 }
 
+/// The write mode, and whether `auto` should look at the first chunk before settling on it.
 /// `existing`: the trips stored, if they were all read (None: more than the file, or not read).
-fn choose_mode(
-    setting: WriteMode,
-    target: &merge::Target,
-    existing: Option<u64>,
-    file_rows: u64,
-) -> Mode {
+fn choose_mode(setting: WriteMode, target: &merge::Target, existing: Option<u64>) -> (Mode, bool) {
     let Some(existing) = existing else {
-        return Mode::Probe;
+        return (Mode::Probe, false);
     };
     let bulk_allowed = target.owner && target.plain;
     match setting {
-        WriteMode::Auto if bulk_allowed && existing * 2 < file_rows => Mode::Bulk,
-        WriteMode::Bulk if bulk_allowed => Mode::Bulk,
-        WriteMode::Probe => Mode::Probe,
-        _ => Mode::Known,
+        WriteMode::Auto if bulk_allowed && existing == 0 => (Mode::Bulk, false),
+        // Bulk if the first chunk is mostly new trips, known otherwise (a reload).
+        WriteMode::Auto if bulk_allowed => (Mode::Known, true),
+        WriteMode::Bulk if bulk_allowed => (Mode::Bulk, false),
+        WriteMode::Probe => (Mode::Probe, false),
+        _ => (Mode::Known, false),
     }
 }
 
@@ -465,6 +472,40 @@ mod tests {
             count("SELECT count(DISTINCT load_id) FROM taxi.yellow_taxi_trips"),
             3
         );
+    }
+
+    #[pg_test]
+    fn a_mostly_new_file_switches_to_bulk_after_its_first_chunk() {
+        use crate::load::{load_file, Mode};
+        let old = generate::generate(&Options {
+            rows: 1000,
+            duplicate_rate: 0.0,
+            seed: 21,
+            ..Options::default()
+        });
+        let s = load_file(&write_trips("b1.parquet", &old, 2024), 500).unwrap();
+        assert_eq!((s.mode, s.rows_inserted), (Mode::Bulk, 1000));
+        let mut file = generate::generate(&Options {
+            rows: 1500,
+            duplicate_rate: 0.0,
+            seed: 22,
+            ..Options::default()
+        });
+        file.extend_rows(&old, 0..1000);
+        let s = load_file(&write_trips("b2.parquet", &file, 2024), 500).unwrap();
+        assert_eq!(
+            (s.mode, s.rows_inserted, s.rows_duplicate),
+            (Mode::Bulk, 1500, 1000)
+        );
+        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 2500);
+        assert_eq!(
+            count("SELECT count(*) FROM pg_indexes WHERE tablename = 'yellow_taxi_trips'"),
+            3
+        );
+        assert_eq!(count("SELECT count(*) FROM taxi.bulk_saved_index"), 0);
+        // Reloading it: the first chunk is all stored, so no index is touched.
+        let s = load_file(&write_trips("b3.parquet", &file, 2023), 500).unwrap();
+        assert_eq!((s.mode, s.rows_inserted), (Mode::Known, 0));
     }
 
     #[pg_test]
