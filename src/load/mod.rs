@@ -18,7 +18,7 @@ use crate::{bulk, merge, report, threads};
 pub const MAX_CHUNK_SIZE: usize = 1_000_000;
 
 pub struct Summary {
-    /// How the rows were written; for tests and the benchmark's notes.
+    /// How the rows were written; for tests and the DEBUG1 message.
     pub mode: Mode,
     pub load_id: i64,
     pub rows_read: i64,
@@ -72,7 +72,8 @@ fn may_read_server_files() -> bool {
     }
 }
 
-/// How taxi_load writes, decided once per call after locking the target.
+/// How taxi_load writes, decided after locking the target (`auto` may still switch from known
+/// to bulk on seeing the file's first chunk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The target is empty, or holds at most as many trips as the file and the file's first
