@@ -8,14 +8,14 @@ use crate::pg_compat;
 /// How `taxi_load` writes rows (`taxi.write_mode`).
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
 pub enum WriteMode {
-    /// Choose per load (the default): `bulk` when the target holds fewer trips than half the file
-    /// and the loading role owns it, `known` when it holds at most as many as the file, `probe`
-    /// when it holds more.
+    /// Choose per load (the default): `bulk` when the loading role owns the target and it is
+    /// empty, or holds at most twice as many trips as the file and the file's first chunk is
+    /// mostly new; `known` for other targets of at most twice the file; `probe` for larger ones.
     #[name = c"auto"]
     Auto,
     /// Drop the target's indexes, write the heap directly, rebuild the indexes. Falls back to
     /// `known` where it is not allowed (role does not own the target, triggers, row security,
-    /// extra columns) and to `probe` when the target holds more trips than the file.
+    /// extra columns) and to `probe` when the target holds more than twice the file's trips.
     #[name = c"bulk"]
     Bulk,
     /// Read every stored row hash into memory once, insert only new trips through SPI.
@@ -34,7 +34,7 @@ pub fn init() {
     GucRegistry::define_enum_guc(
         c"taxi.write_mode",
         c"How taxi_load writes rows: auto, bulk, known or probe.",
-        c"auto picks bulk (indexes dropped and rebuilt, heap written directly) for an empty or small target the role owns, known (stored hashes read into memory) when the target holds at most as many rows as the file, probe (primary-key lookups per chunk) otherwise.",
+        c"auto picks bulk (indexes dropped and rebuilt, heap written directly) when the role owns the target and it is empty or at most twice the file and the file's first chunk is mostly new, known (stored hashes read into memory) for other targets of at most twice the file, probe (primary-key lookups per chunk) otherwise.",
         &WRITE_MODE,
         GucContext::Userset,
         GucFlags::default(),

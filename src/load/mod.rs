@@ -76,7 +76,7 @@ fn may_read_server_files() -> bool {
 /// to bulk on seeing the file's first chunk).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The target is empty, or holds at most as many trips as the file and the file's first
+    /// The target is empty, or holds at most twice as many trips as the file and the file's first
     /// chunk is mostly new: its indexes are dropped, rows go straight into the heap, the indexes
     /// are rebuilt at the end.
     Bulk,
@@ -118,13 +118,15 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         // Read what is stored unless it is clearly more than the file (then probe per chunk).
         let clearly_larger = target
             .estimated_rows
-            .is_some_and(|n| n > 2.0 * file_rows as f64);
+            .is_some_and(|n| n > (READ_LIMIT_FILES * file_rows) as f64);
         let mut stored = key_set(0);
         let existing = match setting {
             WriteMode::Probe => None,
             WriteMode::Known => merge::read_all(target.oid, &mut stored, u64::MAX),
             _ if clearly_larger => None,
-            _ => merge::read_all(target.oid, &mut stored, file_rows),
+            // Up to twice the file: the next month after one or two stored months still goes bulk
+            // (its keys take ~250 MB per 7M stored trips).
+            _ => merge::read_all(target.oid, &mut stored, READ_LIMIT_FILES * file_rows),
         };
         let (mode, decide_later) = choose_mode(setting, &target, existing);
         if mode == Mode::Probe {
@@ -210,7 +212,7 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
 }
 
 /// The write mode, and whether `auto` should look at the first chunk before settling on it.
-/// `existing`: the trips stored, if they were all read (None: more than the file, or not read).
+/// `existing`: the trips stored, if they were all read (None: too many, or not read).
 fn choose_mode(setting: WriteMode, target: &merge::Target, existing: Option<u64>) -> (Mode, bool) {
     let Some(existing) = existing else {
         return (Mode::Probe, false);
@@ -225,6 +227,9 @@ fn choose_mode(setting: WriteMode, target: &merge::Target, existing: Option<u64>
         _ => (Mode::Known, false),
     }
 }
+
+/// How many file-sizes of stored trips are read into memory before probing instead.
+const READ_LIMIT_FILES: u64 = 2;
 
 /// Memory for chunks decoded ahead of the writer (16 chunks of 100,000 rows): enough for
 /// decoding to run on while the backend reads the stored trips of a month-sized table.
