@@ -216,6 +216,26 @@ impl TripBatch {
         self.len() == 0
     }
 
+    /// A one-row batch holding row `row` of `self`.
+    pub fn clone_row(&self, row: usize) -> TripBatch {
+        let mut one = TripBatch::empty(1);
+        one.push_row(self, row);
+        one
+    }
+
+    /// Empties every column, keeping allocations.
+    pub fn clear(&mut self) {
+        for c in &mut self.columns {
+            match c {
+                Values::Int(v) => v.clear(),
+                Values::Timestamp(v) | Values::Money(v) => v.clear(),
+                Values::Float(v) => v.clear(),
+                Values::Text(v) => v.clear(),
+            }
+        }
+        self.first_row = 0;
+    }
+
     /// Appends rows `rows` of `other` to `self`.
     pub fn extend_rows(&mut self, other: &TripBatch, rows: impl IntoIterator<Item = usize>) {
         for row in rows {

@@ -6,7 +6,7 @@ mod int;
 mod money;
 pub mod numeric;
 mod text;
-mod timestamp;
+pub mod timestamp;
 
 use arrow::array::{Array, ArrowPrimitiveType, AsArray};
 use arrow::datatypes::DataType;

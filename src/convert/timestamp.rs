@@ -12,9 +12,10 @@ pub const EXPECTED: &str = "timestamps";
 
 /// PostgreSQL's timestamp range, [4713-11-24 BC, 294277-01-01), in microseconds since 1970.
 /// (`MIN_TIMESTAMP` and `END_TIMESTAMP` of timestamp.h, shifted from the 2000 epoch.)
-const UNIX_TO_PG_EPOCH_US: i128 = 946_684_800_000_000;
-const PG_MIN_US: i128 = -211_813_488_000_000_000 + UNIX_TO_PG_EPOCH_US;
-const PG_END_US: i128 = 9_223_371_331_200_000_000 + UNIX_TO_PG_EPOCH_US;
+/// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
+pub const UNIX_TO_PG_EPOCH_US: i64 = 946_684_800_000_000;
+const PG_MIN_US: i128 = -211_813_488_000_000_000 + UNIX_TO_PG_EPOCH_US as i128;
+const PG_END_US: i128 = 9_223_371_331_200_000_000 + UNIX_TO_PG_EPOCH_US as i128;
 
 pub fn accepts(dt: &DataType) -> bool {
     matches!(dt, DataType::Timestamp(_, _))

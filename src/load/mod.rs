@@ -351,12 +351,7 @@ mod tests {
 
     #[pg_test]
     fn in_file_duplicates_are_inserted_once() {
-        let unique = generate::generate(&Options {
-            rows: 1000,
-            duplicate_rate: 0.0,
-            seed: 7,
-            ..Options::default()
-        });
+        let unique = unique_trips(1000, 7);
         // Every 10th trip appears again at the end of the file, across chunk boundaries.
         let mut with_copies = unique.clone();
         for row in (0..1000).step_by(10) {
@@ -438,12 +433,7 @@ mod tests {
     #[pg_test]
     fn each_write_mode_counts_exactly() {
         use crate::load::{load_file, Mode};
-        let trips = generate::generate(&Options {
-            rows: 4000,
-            duplicate_rate: 0.0,
-            seed: 11,
-            ..Options::default()
-        });
+        let trips = unique_trips(4000, 11);
         let mut first = TripBatch::empty(3000);
         first.extend_rows(&trips, 0..3000);
         // Empty table: bulk (indexes dropped, heap written directly, indexes rebuilt).
@@ -461,12 +451,7 @@ mod tests {
         // A file smaller than the table: index probes per chunk.
         let mut tail = TripBatch::empty(100);
         tail.extend_rows(&trips, 3950..4000);
-        let extra = generate::generate(&Options {
-            rows: 50,
-            duplicate_rate: 0.0,
-            seed: 12,
-            ..Options::default()
-        });
+        let extra = unique_trips(50, 12);
         tail.extend_rows(&extra, 0..50);
         let s = load_file(&write_trips("m3.parquet", &tail, 2019), 30).unwrap();
         assert_eq!(
@@ -483,20 +468,10 @@ mod tests {
     #[pg_test]
     fn a_mostly_new_file_switches_to_bulk_after_its_first_chunk() {
         use crate::load::{load_file, Mode};
-        let old = generate::generate(&Options {
-            rows: 1000,
-            duplicate_rate: 0.0,
-            seed: 21,
-            ..Options::default()
-        });
+        let old = unique_trips(1000, 21);
         let s = load_file(&write_trips("b1.parquet", &old, 2024), 500).unwrap();
         assert_eq!((s.mode, s.rows_inserted), (Mode::Bulk, 1000));
-        let mut file = generate::generate(&Options {
-            rows: 1500,
-            duplicate_rate: 0.0,
-            seed: 22,
-            ..Options::default()
-        });
+        let mut file = unique_trips(1500, 22);
         file.extend_rows(&old, 0..1000);
         let s = load_file(&write_trips("b2.parquet", &file, 2024), 500).unwrap();
         assert_eq!(
@@ -550,6 +525,16 @@ mod tests {
             "42602"
         };
         assert!(e.starts_with(want), "{e}");
+    }
+
+    /// `rows` generated trips without in-file duplicates.
+    fn unique_trips(rows: usize, seed: u64) -> TripBatch {
+        generate::generate(&Options {
+            rows,
+            duplicate_rate: 0.0,
+            seed,
+            ..Options::default()
+        })
     }
 
     fn read_all(path: &str) -> TripBatch {

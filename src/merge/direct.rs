@@ -8,14 +8,12 @@ use pgrx::prelude::*;
 use pgrx::{PgMemoryContexts, PgTupleDesc};
 
 use crate::convert::numeric::numeric_from_cents;
+use crate::convert::timestamp::UNIX_TO_PG_EPOCH_US;
 use crate::hash::RowHash;
 use crate::trip::{TripBatch, Values, COLUMNS};
 
 /// Rows per `table_multi_insert` call, as COPY buffers them.
 const BATCH: usize = 1000;
-
-/// Microseconds from 1970-01-01 to PostgreSQL's epoch, 2000-01-01.
-pub const UNIX_TO_PG_EPOCH_US: i64 = 946_684_800_000_000;
 
 /// Where each attribute of the target's tuple comes from.
 enum Source {

@@ -199,7 +199,8 @@ pub fn insert_rows(
 
 fn pg_timestamp(unix_us: i64) -> Timestamp {
     // The converter has already refused values outside PostgreSQL's range.
-    Timestamp::try_from(unix_us - direct::UNIX_TO_PG_EPOCH_US).expect("timestamp in range")
+    Timestamp::try_from(unix_us - crate::convert::timestamp::UNIX_TO_PG_EPOCH_US)
+        .expect("timestamp in range")
 }
 
 /// Makes sure DROP EXTENSION cannot silently take loaded trips with it (see sql/schema.sql).

@@ -32,7 +32,6 @@ pub struct TripReader {
     /// For each logical column, its position in the projected record batches (None: absent).
     positions: Vec<Option<usize>>,
     total_rows: u64,
-    file_size: u64,
     next_row: u64,
 }
 
@@ -77,7 +76,6 @@ impl TripReader {
             batches,
             positions,
             total_rows,
-            file_size,
             next_row: 0,
         })
     }
@@ -85,10 +83,6 @@ impl TripReader {
     /// Rows the file's footer declares.
     pub fn total_rows(&self) -> u64 {
         self.total_rows
-    }
-
-    pub fn file_size(&self) -> u64 {
-        self.file_size
     }
 
     /// Converts the columns in parallel on the loader's pool: they are independent, and
