@@ -30,7 +30,20 @@ pub enum WriteMode {
 /// one write path for every load.
 pub static WRITE_MODE: GucSetting<WriteMode> = GucSetting::<WriteMode>::new(WriteMode::Auto);
 
+/// `taxi.star` (user-settable, default on): taxi_load writes the fact rows of the trips it
+/// inserts. Off only to measure what the star schema costs, or for a backfill followed by
+/// `taxi_rebuild_star()`; until then `taxi_check_consistency()` reports the missing facts.
+pub static STAR: GucSetting<bool> = GucSetting::<bool>::new(true);
+
 pub fn init() {
+    GucRegistry::define_bool_guc(
+        c"taxi.star",
+        c"Whether taxi_load fills the star schema (taxi.fact_trips) with the trips it inserts.",
+        c"Off leaves the star schema behind the normalized table until taxi_rebuild_star() runs; taxi_check_consistency() reports the difference.",
+        &STAR,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_enum_guc(
         c"taxi.write_mode",
         c"How taxi_load writes rows: auto, bulk, known or probe.",

@@ -1,6 +1,6 @@
 //! taxi_loader: loads NYC TLC yellow-taxi parquet files into PostgreSQL, each trip exactly once.
 //!
-//! The pipeline, one module each: `read` → `convert` → `hash` → `stage` → `merge`.
+//! The pipeline, one module each: `read` → `convert` → `hash` → `stage` → `merge` → `star`.
 //!
 //! The core — [`trip`], [`error`], [`read`], [`convert`], [`hash`], [`stage`], [`generate`],
 //! [`threads`] and the SQL text in `merge::sql` and `bulk::sql` — never imports pgrx (a unit test
@@ -27,12 +27,14 @@ mod merge;
 mod pg_compat;
 mod report;
 pub mod stage;
+pub mod star;
 
 #[cfg(any(test, feature = "pg_test"))]
 mod testing;
 
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!("../sql/bulk.sql", name = "bulk", requires = ["schema"]);
+extension_sql_file!("../sql/star.sql", name = "star", requires = ["schema"]);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
@@ -69,6 +71,8 @@ mod purity {
             "stage",
             "merge/sql.rs",
             "bulk/sql.rs",
+            "star/facts.rs",
+            "star/sql.rs",
             "bin",
         ];
         let mut files = Vec::new();

@@ -226,11 +226,13 @@ mod tests {
 
     #[pg_test]
     fn unprivileged_role_may_not_read_server_files() {
+        wait_for_other_loads();
         load(&fixture(SAMPLE5), 100000);
         Spi::run("CREATE ROLE taxi_loader_nobody").unwrap();
         Spi::run("GRANT USAGE ON SCHEMA taxi TO taxi_loader_nobody").unwrap();
         // ON CONFLICT reads the unique index: loading needs SELECT as well as INSERT.
         Spi::run("GRANT SELECT, INSERT ON taxi.yellow_taxi_trips TO taxi_loader_nobody").unwrap();
+        Spi::run("GRANT INSERT ON taxi.fact_trips TO taxi_loader_nobody").unwrap();
         Spi::run("GRANT USAGE ON SEQUENCE taxi.load_id_seq TO taxi_loader_nobody").unwrap();
         Spi::run("SET ROLE taxi_loader_nobody").unwrap();
         refused(

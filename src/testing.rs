@@ -159,3 +159,10 @@ pub fn sql_error(statement: &str) -> String {
         .unwrap()
         .unwrap()
 }
+
+/// Tests run concurrently, each in one transaction. A test that changes privileges updates
+/// catalog rows a concurrent load may also update (ATTACH PARTITION): taking the loads' lock
+/// first keeps the two from deadlocking.
+pub fn wait_for_other_loads() {
+    Spi::run("LOCK TABLE taxi.yellow_taxi_trips IN SHARE ROW EXCLUSIVE MODE").unwrap();
+}

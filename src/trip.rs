@@ -55,6 +55,7 @@ pub mod idx {
     pub const DO_LOCATION_ID: usize = 8;
     pub const PAYMENT_TYPE: usize = 9;
     pub const FARE_AMOUNT: usize = 10;
+    pub const TIP_AMOUNT: usize = 13;
     pub const TOTAL_AMOUNT: usize = 16;
     pub const CONGESTION_SURCHARGE: usize = 17;
     pub const AIRPORT_FEE: usize = 18;

@@ -11,7 +11,8 @@ use crate::merge::direct::DirectWriter;
 use crate::read::pipeline::{self, Decoded, Pipeline};
 use crate::read::TripReader;
 use crate::stage::{self, key_set, Seen};
-use crate::{bulk, merge, report, threads};
+use crate::star::direct::FactWriter;
+use crate::{bulk, merge, report, star, threads};
 
 /// Above this, one chunk's Arrow buffers, staging arrays and hashes stop fitting comfortably in
 /// a backend's memory.
@@ -106,51 +107,66 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     let ahead = pipeline::chunks_ahead(chunk_size as usize, PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
 
-    let (load_id, mut mode, target, frozen, mut decide_later) = Spi::connect_mut(|client| {
-        let Some(target) = merge::lock_and_inspect(client) else {
-            return Err(LoadError::NoTablePrivilege {
-                table: merge::sql::TARGET,
-            });
-        };
-        merge::ensure_drop_guard(client);
-        let load_id = merge::next_load_id(client);
-        let setting = gucs::WRITE_MODE.get();
-        // Read what is stored unless it is clearly more than the file (then probe per chunk).
-        let clearly_larger = target
-            .estimated_rows
-            .is_some_and(|n| n > (READ_LIMIT_FILES * file_rows) as f64);
-        let mut stored = key_set(0);
-        let existing = match setting {
-            WriteMode::Probe => None,
-            WriteMode::Known => merge::read_all(target.oid, &mut stored, u64::MAX),
-            _ if clearly_larger => None,
-            // Up to twice the file: the next month after one or two stored months still goes bulk
-            // (its keys take ~250 MB per 7M stored trips).
-            _ => merge::read_all(target.oid, &mut stored, READ_LIMIT_FILES * file_rows),
-        };
-        let (mode, decide_later) = choose_mode(setting, &target, existing);
-        if mode == Mode::Probe {
-            chunks.steady();
-        } else {
-            chunks.publish(stored);
-        }
-        let mut frozen = false;
-        if mode == Mode::Bulk {
-            if existing == Some(0) {
-                merge::truncate(client);
-                frozen = true;
+    let (load_id, mut mode, target, frozen, mut decide_later, mut star) =
+        Spi::connect_mut(|client| {
+            let Some(target) = merge::lock_and_inspect(client) else {
+                return Err(LoadError::NoTablePrivilege {
+                    table: merge::sql::TARGET,
+                });
+            };
+            let star = gucs::STAR.get().then(|| star::open(client)).transpose()?;
+            merge::ensure_drop_guard(client);
+            let load_id = merge::next_load_id(client);
+            let setting = gucs::WRITE_MODE.get();
+            // Read what is stored unless it is clearly more than the file (then probe per chunk).
+            let clearly_larger = target
+                .estimated_rows
+                .is_some_and(|n| n > (READ_LIMIT_FILES * file_rows) as f64);
+            let mut stored = key_set(0);
+            let existing = match setting {
+                WriteMode::Probe => None,
+                WriteMode::Known => merge::read_all(target.oid, &mut stored, u64::MAX),
+                _ if clearly_larger => None,
+                // Up to twice the file: the next month after one or two stored months still goes bulk
+                // (its keys take ~250 MB per 7M stored trips).
+                _ => merge::read_all(target.oid, &mut stored, READ_LIMIT_FILES * file_rows),
+            };
+            let (mode, mut decide_later) = choose_mode(setting, &target, existing);
+            if star.as_ref().is_some_and(|s| !s.direct) {
+                // Facts that cannot go straight into the heap are inserted from the load's trips at
+                // its end; a load that starts on the SPI path (facts with each chunk) stays there.
+                decide_later = false;
             }
-            // Unique indexes too: with the target locked and every stored trip known, nothing
-            // can conflict.
-            bulk::begin(client, target.oid, true);
-        }
-        Ok((load_id, mode, target, frozen, decide_later))
-    })?;
+            if mode == Mode::Probe {
+                chunks.steady();
+            } else {
+                chunks.publish(stored);
+            }
+            let mut frozen = false;
+            if mode == Mode::Bulk {
+                if existing == Some(0) {
+                    merge::truncate(client);
+                    frozen = true;
+                }
+                // Unique indexes too: with the target locked and every stored trip known, nothing
+                // can conflict.
+                bulk::begin(client, target.oid, true);
+            }
+            Ok((load_id, mode, target, frozen, decide_later, star))
+        })?;
 
     // The trips of this file already taken (and, when probing, those found stored).
     let mut seen = Seen::with_capacity(file_rows as usize);
     let mut direct =
         (mode == Mode::Bulk).then(|| unsafe { DirectWriter::open(target.oid, load_id, frozen) });
+    let direct_facts = star.as_ref().is_some_and(|s| s.direct);
+    let mut facts =
+        (direct.is_some() && direct_facts).then(|| unsafe { FactWriter::open(load_id) });
+    // On the SPI path, one statement inserts a chunk's trips and, through RETURNING, their facts.
+    let insert_sql = match star {
+        Some(_) => star::sql::insert_trips_and_facts(&merge::sql::insert_rows()),
+        None => merge::sql::insert_rows(),
+    };
     let mut rows_read = 0u64;
     let mut rows_inserted = 0u64;
     while let Some(chunk) = chunks.next(|| {
@@ -181,15 +197,24 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             // and the lock keeps other loads out, so the primary key may go too.
             Spi::connect_mut(|client| bulk::begin(client, target.oid, true));
             direct = Some(unsafe { DirectWriter::open(target.oid, load_id, false) });
+            facts = direct_facts.then(|| unsafe { FactWriter::open(load_id) });
             mode = Mode::Bulk;
+        }
+        if let Some(star) = star.as_mut() {
+            if !rows.is_empty() {
+                star.prepare(star::partitions_of(&batch, &rows));
+            }
         }
         rows_inserted += match direct.as_mut() {
             Some(writer) => {
                 writer.write(&batch, &hashes, &rows);
+                if let (Some(facts), Some(star)) = (facts.as_mut(), star.as_ref()) {
+                    facts.write(star, &batch, &hashes, &rows);
+                }
                 rows.len() as u64
             }
             None => Spi::connect_mut(|client| {
-                merge::insert_rows(client, &batch, &hashes, &rows, load_id)
+                merge::insert_rows(client, &insert_sql, &batch, &hashes, &rows, load_id)
             }),
         };
         rows_read += batch.len() as u64;
@@ -198,7 +223,16 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     if let Some(writer) = direct {
         writer.finish();
         check_for_interrupts!();
-        Spi::connect_mut(|client| bulk::end_with_memory(client, target.oid, REBUILD_MEMORY_KB));
+        Spi::connect_mut(|client| {
+            match facts {
+                Some(facts) => facts.finish(),
+                None if star.is_some() => {
+                    star::insert_facts_of_load(client, load_id);
+                }
+                None => {}
+            }
+            bulk::end_with_memory(client, target.oid, REBUILD_MEMORY_KB)
+        });
     }
     Ok(Summary {
         mode,

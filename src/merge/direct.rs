@@ -145,7 +145,11 @@ impl DirectWriter {
     }
 }
 
-fn trip_datum(values: &Values, row: usize, numeric: &mut Vec<u8>) -> Option<pg_sys::Datum> {
+pub(crate) fn trip_datum(
+    values: &Values,
+    row: usize,
+    numeric: &mut Vec<u8>,
+) -> Option<pg_sys::Datum> {
     match values {
         Values::Int(v) => v[row].into_datum(),
         Values::Timestamp(v) => v[row].map(|us| pg_sys::Datum::from(us - UNIX_TO_PG_EPOCH_US)),
@@ -160,7 +164,7 @@ fn trip_datum(values: &Values, row: usize, numeric: &mut Vec<u8>) -> Option<pg_s
 }
 
 /// A palloc'd varlena (4-byte header) holding `bytes`, in the current memory context.
-fn varlena(bytes: &[u8]) -> pg_sys::Datum {
+pub(crate) fn varlena(bytes: &[u8]) -> pg_sys::Datum {
     unsafe {
         let size = pg_sys::VARHDRSZ + bytes.len();
         let ptr = pg_sys::palloc(size) as *mut pg_sys::varlena;

@@ -155,9 +155,11 @@ pub fn probe(client: &mut SpiClient<'_>, hashes: &[RowHash], seen: &mut Seen) {
     }
 }
 
-/// Inserts rows `rows` of `batch` through SPI; returns how many were new.
+/// Inserts rows `rows` of `batch` through SPI with `sql` (`sql::insert_rows`, possibly wrapped
+/// to insert facts too); returns how many were new.
 pub fn insert_rows(
     client: &mut SpiClient<'_>,
+    sql: &str,
     batch: &TripBatch,
     hashes: &[RowHash],
     rows: &[usize],
@@ -191,9 +193,7 @@ pub fn insert_rows(
                 .into(),
         });
     }
-    let inserted = client
-        .update(sql::insert_rows().as_str(), None, &args)
-        .expect("insert");
+    let inserted = client.update(sql, None, &args).expect("insert");
     inserted.len() as u64
 }
 

@@ -1,0 +1,223 @@
+//! Fact rows straight into the partitions' heaps, next to the trips on the direct write path:
+//! `table_multi_insert` per partition, Datums built from the chunk's Rust values and the facts
+//! computed by `star::facts` (on the rayon pool: plain Rust data only). Used only while the fact
+//! table is plain (see `star::sql::INSPECT_FACTS`), so nothing INSERT would do is skipped; rows
+//! are routed to partitions by the same month rule the partition bounds encode.
+
+use std::collections::HashMap;
+
+use pgrx::prelude::*;
+use pgrx::{PgMemoryContexts, PgTupleDesc};
+use rayon::prelude::*;
+
+use crate::convert::numeric::numeric_from_cents;
+use crate::hash::RowHash;
+use crate::merge::direct::{trip_datum, varlena};
+use crate::star::facts::{Fact, Inputs, Partition};
+use crate::star::{sql, Star};
+use crate::threads;
+use crate::trip::{TripBatch, COLUMNS};
+
+/// Rows per `table_multi_insert` call.
+const BATCH: usize = 1000;
+
+/// Where each attribute of a fact tuple comes from.
+#[derive(Clone, Copy)]
+enum Source {
+    RowHash,
+    LoadId,
+    Trip(usize),
+    DateKey,
+    TimeKey,
+    PickupLocation,
+    DropoffLocation,
+    Vendor,
+    RateCode,
+    PaymentType,
+    Duration,
+    Speed,
+    TipPct,
+    Airport,
+    CrossBorough,
+    Cash,
+    Long,
+    Short,
+    Null,
+}
+
+fn source(name: &str) -> Source {
+    match name {
+        "row_hash" => Source::RowHash,
+        "load_id" => Source::LoadId,
+        "date_key" => Source::DateKey,
+        "time_key" => Source::TimeKey,
+        "pickup_location_key" => Source::PickupLocation,
+        "dropoff_location_key" => Source::DropoffLocation,
+        "vendor_key" => Source::Vendor,
+        "rate_code_key" => Source::RateCode,
+        "payment_type_key" => Source::PaymentType,
+        "trip_duration_minutes" => Source::Duration,
+        "avg_speed_mph" => Source::Speed,
+        "tip_pct" => Source::TipPct,
+        "is_airport_trip" => Source::Airport,
+        "is_cross_borough" => Source::CrossBorough,
+        "is_cash" => Source::Cash,
+        "is_long_distance" => Source::Long,
+        "is_short_distance" => Source::Short,
+        other => sql::copied_from(other)
+            .and_then(|trip| COLUMNS.iter().position(|c| c.name == trip))
+            .map_or(Source::Null, Source::Trip),
+    }
+}
+
+struct Part {
+    rel: pg_sys::Relation,
+    slots: Vec<*mut pg_sys::TupleTableSlot>,
+    sources: Vec<Source>,
+    bistate: *mut pg_sys::BulkInsertStateData,
+}
+
+impl Part {
+    unsafe fn open(oid: pg_sys::Oid) -> Part {
+        unsafe {
+            let rel = pg_sys::table_open(oid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE);
+            let tupdesc = PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+            let sources = (0..tupdesc.len())
+                .map(|i| {
+                    let att = tupdesc.get(i).expect("attribute");
+                    if att.attisdropped {
+                        Source::Null
+                    } else {
+                        source(att.name())
+                    }
+                })
+                .collect();
+            Part {
+                rel,
+                slots: (0..BATCH)
+                    .map(|_| pg_sys::table_slot_create(rel, std::ptr::null_mut()))
+                    .collect(),
+                sources,
+                bistate: pg_sys::GetBulkInsertState(),
+            }
+        }
+    }
+}
+
+pub struct FactWriter {
+    parts: HashMap<Partition, Part>,
+    cid: pg_sys::CommandId,
+    memory: PgMemoryContexts,
+    load_id: i64,
+}
+
+impl FactWriter {
+    /// # Safety
+    /// Only while `star.direct`, with the partitions locked by `star::open` or created by this
+    /// transaction.
+    pub unsafe fn open(load_id: i64) -> FactWriter {
+        FactWriter {
+            parts: HashMap::new(),
+            cid: unsafe { pg_sys::GetCurrentCommandId(true) },
+            memory: PgMemoryContexts::new("taxi_load facts"),
+            load_id,
+        }
+    }
+
+    /// Writes the facts of rows `rows` of `batch`; their partitions must be prepared.
+    pub fn write(&mut self, star: &Star, batch: &TripBatch, hashes: &[RowHash], rows: &[usize]) {
+        let inputs = Inputs::new(batch);
+        let facts: Vec<Fact> = threads::pool().install(|| {
+            rows.par_iter()
+                .map(|&r| inputs.fact(r, &star.dims))
+                .collect()
+        });
+        let mut groups: HashMap<Partition, Vec<usize>> = HashMap::new();
+        for (i, f) in facts.iter().enumerate() {
+            groups.entry(f.partition).or_default().push(i);
+        }
+        let FactWriter {
+            parts,
+            cid,
+            memory,
+            load_id,
+        } = self;
+        let mut numeric = Vec::with_capacity(16);
+        for (partition, members) in groups {
+            let part = parts
+                .entry(partition)
+                .or_insert_with(|| unsafe { Part::open(star.partition_oid(partition)) });
+            for group in members.chunks(BATCH) {
+                unsafe {
+                    memory.switch_to(|_| {
+                        for (&slot, &i) in part.slots.iter().zip(group) {
+                            let (row, fact) = (rows[i], &facts[i]);
+                            pg_sys::ExecClearTuple(slot);
+                            let natts = part.sources.len();
+                            let values = std::slice::from_raw_parts_mut((*slot).tts_values, natts);
+                            let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, natts);
+                            for (a, source) in part.sources.iter().enumerate() {
+                                let datum = match *source {
+                                    Source::RowHash => Some(varlena(&hashes[row])),
+                                    Source::LoadId => load_id.into_datum(),
+                                    Source::Trip(c) => {
+                                        trip_datum(&batch.columns[c], row, &mut numeric)
+                                    }
+                                    Source::DateKey => fact.date_key.into_datum(),
+                                    Source::TimeKey => fact.time_key.into_datum(),
+                                    Source::PickupLocation => fact.pickup_location_key.into_datum(),
+                                    Source::DropoffLocation => {
+                                        fact.dropoff_location_key.into_datum()
+                                    }
+                                    Source::Vendor => fact.vendor_key.into_datum(),
+                                    Source::RateCode => fact.rate_code_key.into_datum(),
+                                    Source::PaymentType => fact.payment_type_key.into_datum(),
+                                    Source::Duration => fact.trip_duration_minutes.into_datum(),
+                                    Source::Speed => fact.avg_speed_mph.into_datum(),
+                                    Source::TipPct => fact.tip_pct_hundredths.map(|h| {
+                                        numeric.clear();
+                                        numeric_from_cents(h, &mut numeric);
+                                        varlena(&numeric)
+                                    }),
+                                    Source::Airport => fact.is_airport_trip.into_datum(),
+                                    Source::CrossBorough => fact.is_cross_borough.into_datum(),
+                                    Source::Cash => fact.is_cash.into_datum(),
+                                    Source::Long => fact.is_long_distance.into_datum(),
+                                    Source::Short => fact.is_short_distance.into_datum(),
+                                    Source::Null => None,
+                                };
+                                nulls[a] = datum.is_none();
+                                values[a] = datum.unwrap_or(pg_sys::Datum::from(0usize));
+                            }
+                            pg_sys::ExecStoreVirtualTuple(slot);
+                        }
+                        pg_sys::table_multi_insert(
+                            part.rel,
+                            part.slots.as_mut_ptr(),
+                            group.len() as i32,
+                            *cid,
+                            0,
+                            part.bistate,
+                        );
+                        for &slot in &part.slots[..group.len()] {
+                            pg_sys::ExecClearTuple(slot);
+                        }
+                    });
+                    memory.reset();
+                }
+            }
+        }
+    }
+
+    pub fn finish(self) {
+        for (_, part) in self.parts {
+            unsafe {
+                for slot in part.slots {
+                    pg_sys::ExecDropSingleTupleTableSlot(slot);
+                }
+                pg_sys::FreeBulkInsertState(part.bistate);
+                pg_sys::table_close(part.rel, pg_sys::NoLock as pg_sys::LOCKMODE);
+            }
+        }
+    }
+}
