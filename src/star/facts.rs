@@ -36,11 +36,12 @@ pub enum Partition {
 }
 
 impl Partition {
-    /// The first day of the month, for `taxi.ensure_fact_partitions`.
-    pub fn first_day(self) -> Option<(i32, u32)> {
+    /// A month (year, month) of the partition, for `taxi.ensure_fact_partitions`.
+    pub fn month(self) -> (i32, u32) {
         match self {
-            Partition::Month(m) => Some((m.div_euclid(12), m.rem_euclid(12) as u32 + 1)),
-            _ => None,
+            Partition::Before => (FIRST_YEAR - 1, 12),
+            Partition::After => (LAST_YEAR + 1, 1),
+            Partition::Month(m) => (m.div_euclid(12), m.rem_euclid(12) as u32 + 1),
         }
     }
 
@@ -400,7 +401,7 @@ mod tests {
         let f = Inputs::new(&b).fact(0, &dims());
         assert_eq!(f.partition, Partition::Month(2024 * 12));
         assert_eq!(f.partition.table_name(), "fact_trips_y2024m01");
-        assert_eq!(f.partition.first_day(), Some((2024, 1)));
+        assert_eq!(f.partition.month(), (2024, 1));
         assert_eq!(f.date_key, 20240115);
         assert_eq!(f.time_key, 8);
         assert_eq!((f.pickup_location_key, f.dropoff_location_key), (132, 161));
@@ -427,6 +428,7 @@ mod tests {
         let f = Inputs::new(&b).fact(0, &dims());
         assert_eq!(f.partition, Partition::After);
         assert_eq!(f.partition.table_name(), "fact_trips_from_2100");
+        assert_eq!(f.partition.month(), (2100, 1));
         assert_eq!(f.date_key, 0);
         assert_eq!(f.time_key, 23);
         // 264 is a member (the Unknown zone), 300 is not.

@@ -102,14 +102,14 @@ impl Star {
         Spi::connect_mut(|client| {
             let months: Vec<Date> = new
                 .iter()
-                .filter_map(|p| p.first_day())
-                .map(|(y, m)| Date::new(y, m as u8, 1).expect("first day of a month"))
+                .map(|p| {
+                    let (y, m) = p.month();
+                    Date::new(y, m as u8, 1).expect("first day of a month")
+                })
                 .collect();
-            if !months.is_empty() {
-                client
-                    .update(sql::ENSURE_PARTITIONS, None, &[months.into()])
-                    .expect("create fact partitions");
-            }
+            client
+                .update(sql::ENSURE_PARTITIONS, None, &[months.into()])
+                .expect("create fact partitions");
             for p in new {
                 let name = p.table_name();
                 let oid = client
@@ -153,7 +153,7 @@ pub fn insert_facts_of_load(client: &mut SpiClient<'_>, load_id: i64) -> u64 {
 /// is not what their trip gives. One row per discrepancy; none means consistent.
 // pgrx reads the result columns from this signature (a type alias would hide them).
 #[allow(clippy::type_complexity)]
-#[pg_extern(stable, parallel_safe)]
+#[pg_extern(stable, parallel_restricted)]
 fn taxi_check_consistency() -> TableIterator<
     'static,
     (

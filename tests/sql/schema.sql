@@ -1,4 +1,4 @@
--- The objects CREATE EXTENSION makes: the function, the trips table and the lookups.
+-- The objects CREATE EXTENSION makes: the functions, the trips table, the lookups and the star schema.
 CREATE EXTENSION taxi_loader;
 \dx taxi_loader
 -- Callable unqualified, with exactly these arguments and result columns.
@@ -24,3 +24,10 @@ SELECT c.relname, x.extcondition
 FROM pg_extension e, unnest(e.extconfig, e.extcondition) AS x(oid, extcondition)
 JOIN pg_class c ON c.oid = x.oid
 WHERE e.extname = 'taxi_loader' ORDER BY 1;
+-- The star schema's tables and columns.
+SELECT table_name, string_agg(column_name || ' ' || data_type || CASE WHEN is_nullable = 'NO' THEN ' not null' ELSE '' END, ', ' ORDER BY ordinal_position) AS columns
+FROM information_schema.columns
+WHERE table_schema = 'taxi' AND (table_name LIKE 'dim\_%' OR table_name = 'fact_trips')
+GROUP BY table_name ORDER BY table_name;
+SELECT c.relname, c.relkind, pg_get_partkeydef(c.oid) AS partition_key
+FROM pg_class c WHERE c.oid = 'taxi.fact_trips'::regclass;
