@@ -200,17 +200,25 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             facts = direct_facts.then(|| unsafe { FactWriter::open(load_id) });
             mode = Mode::Bulk;
         }
+        // The facts of the new trips, when they go straight into the heap with them.
+        let chunk_facts = match (&facts, &star) {
+            (Some(_), Some(star)) => FactWriter::compute(star, &batch, &rows),
+            _ => Vec::new(),
+        };
         if let Some(star) = star.as_mut() {
-            if !rows.is_empty() {
+            if !chunk_facts.is_empty() {
+                star.prepare(chunk_facts.iter().map(|f| f.partition));
+            } else if !rows.is_empty() {
                 star.prepare(star::partitions_of(&batch, &rows));
             }
         }
         rows_inserted += match direct.as_mut() {
             Some(writer) => {
-                writer.write(&batch, &hashes, &rows);
-                if let (Some(facts), Some(star)) = (facts.as_mut(), star.as_ref()) {
-                    facts.write(star, &batch, &hashes, &rows);
-                }
+                let with_facts = facts
+                    .as_mut()
+                    .zip(star.as_ref())
+                    .map(|(f, s)| (f, s, chunk_facts.as_slice()));
+                writer.write(&batch, &hashes, &rows, with_facts);
                 rows.len() as u64
             }
             None => Spi::connect_mut(|client| {

@@ -10,6 +10,9 @@ use pgrx::{PgMemoryContexts, PgTupleDesc};
 use crate::convert::numeric::numeric_from_cents;
 use crate::convert::timestamp::UNIX_TO_PG_EPOCH_US;
 use crate::hash::RowHash;
+use crate::star::direct::{Copied, FactWriter};
+use crate::star::facts::Fact;
+use crate::star::Star;
 use crate::trip::{TripBatch, Values, COLUMNS};
 
 /// Rows per `table_multi_insert` call, as COPY buffers them.
@@ -80,8 +83,15 @@ impl DirectWriter {
         }
     }
 
-    /// Writes rows `rows` of `batch`.
-    pub fn write(&mut self, batch: &TripBatch, hashes: &[RowHash], rows: &[usize]) {
+    /// Writes rows `rows` of `batch`, and with `facts` their fact rows (`facts.2[i]` of
+    /// `rows[i]`), reusing the Datums built for the trips.
+    pub fn write(
+        &mut self,
+        batch: &TripBatch,
+        hashes: &[RowHash],
+        rows: &[usize],
+        mut facts: Option<(&mut FactWriter, &Star, &[Fact])>,
+    ) {
         let DirectWriter {
             rel,
             slots,
@@ -93,10 +103,22 @@ impl DirectWriter {
             options,
         } = self;
         let mut numeric = Vec::with_capacity(16);
-        for group in rows.chunks(BATCH) {
+        // Where the fact writer finds each trip value in a trip tuple.
+        let attr_of = |wanted: &Source| {
+            sources.iter().position(|s| match (s, wanted) {
+                (Source::RowHash, Source::RowHash) => true,
+                (Source::Trip(a), Source::Trip(b)) => a == b,
+                _ => false,
+            })
+        };
+        let hash_attr = attr_of(&Source::RowHash);
+        let trip_attr: Vec<Option<usize>> = (0..COLUMNS.len())
+            .map(|c| attr_of(&Source::Trip(c)))
+            .collect();
+        for (g, group) in rows.chunks(BATCH).enumerate() {
             unsafe {
                 rows_memory.switch_to(|_| {
-                    for (slot, &row) in slots.iter().zip(group) {
+                    for (i, (slot, &row)) in slots.iter().zip(group).enumerate() {
                         let slot = *slot;
                         pg_sys::ExecClearTuple(slot);
                         let natts = sources.len();
@@ -115,6 +137,20 @@ impl DirectWriter {
                             values[a] = datum.unwrap_or(pg_sys::Datum::from(0usize));
                         }
                         pg_sys::ExecStoreVirtualTuple(slot);
+                        if let Some((writer, star, facts)) = facts.as_mut() {
+                            let read = |attr: Option<usize>| {
+                                attr.and_then(|a| (!nulls[a]).then_some(values[a]))
+                            };
+                            writer.stage(
+                                star,
+                                &facts[g * BATCH + i],
+                                |copied| match copied {
+                                    Copied::RowHash => read(hash_attr),
+                                    Copied::Trip(c) => read(trip_attr[c]),
+                                },
+                                &mut numeric,
+                            );
+                        }
                     }
                     pg_sys::table_multi_insert(
                         *rel,
@@ -126,6 +162,9 @@ impl DirectWriter {
                     );
                     for &slot in &slots[..group.len()] {
                         pg_sys::ExecClearTuple(slot);
+                    }
+                    if let Some((writer, _, _)) = facts.as_mut() {
+                        writer.flush();
                     }
                 });
                 rows_memory.reset();

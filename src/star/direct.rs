@@ -11,8 +11,7 @@ use pgrx::{PgMemoryContexts, PgTupleDesc};
 use rayon::prelude::*;
 
 use crate::convert::numeric::numeric_from_cents;
-use crate::hash::RowHash;
-use crate::merge::direct::{trip_datum, varlena};
+use crate::merge::direct::varlena;
 use crate::star::facts::{Fact, Inputs, Partition};
 use crate::star::{sql, Star};
 use crate::threads;
@@ -75,6 +74,8 @@ struct Part {
     slots: Vec<*mut pg_sys::TupleTableSlot>,
     sources: Vec<Source>,
     bistate: *mut pg_sys::BulkInsertStateData,
+    /// Slots filled and not yet written.
+    pending: usize,
 }
 
 impl Part {
@@ -99,16 +100,46 @@ impl Part {
                     .collect(),
                 sources,
                 bistate: pg_sys::GetBulkInsertState(),
+                pending: 0,
             }
         }
     }
+
+    unsafe fn flush(&mut self, cid: pg_sys::CommandId) {
+        if self.pending == 0 {
+            return;
+        }
+        unsafe {
+            pg_sys::table_multi_insert(
+                self.rel,
+                self.slots.as_mut_ptr(),
+                self.pending as i32,
+                cid,
+                0,
+                self.bistate,
+            );
+            for &slot in &self.slots[..self.pending] {
+                pg_sys::ExecClearTuple(slot);
+            }
+        }
+        self.pending = 0;
+    }
+}
+
+/// A value of the trip a fact copies, as the trip tuple already holds it.
+#[derive(Clone, Copy)]
+pub enum Copied {
+    RowHash,
+    Trip(usize),
 }
 
 pub struct FactWriter {
     parts: HashMap<Partition, Part>,
     cid: pg_sys::CommandId,
-    memory: PgMemoryContexts,
     load_id: i64,
+    /// Where partitions' relations and slots are allocated: `stage` runs in the trip writer's
+    /// per-batch context, which is reset after every batch.
+    context: pg_sys::MemoryContext,
 }
 
 impl FactWriter {
@@ -119,97 +150,96 @@ impl FactWriter {
         FactWriter {
             parts: HashMap::new(),
             cid: unsafe { pg_sys::GetCurrentCommandId(true) },
-            memory: PgMemoryContexts::new("taxi_load facts"),
             load_id,
+            context: unsafe { pg_sys::CurrentMemoryContext },
         }
     }
 
-    /// Writes the facts of rows `rows` of `batch`; their partitions must be prepared.
-    pub fn write(&mut self, star: &Star, batch: &TripBatch, hashes: &[RowHash], rows: &[usize]) {
+    /// The facts of rows `rows` of `batch`, computed on the rayon pool.
+    pub fn compute(star: &Star, batch: &TripBatch, rows: &[usize]) -> Vec<Fact> {
         let inputs = Inputs::new(batch);
-        let facts: Vec<Fact> = threads::pool().install(|| {
+        threads::pool().install(|| {
             rows.par_iter()
                 .map(|&r| inputs.fact(r, &star.dims))
                 .collect()
+        })
+    }
+
+    /// Fills the next fact tuple of `fact`'s partition (its partition must be prepared).
+    /// `copy` gives the Datums the trip's tuple already holds — built once, in the writer's
+    /// current memory context, which must outlive the next [`FactWriter::flush`].
+    ///
+    /// # Safety
+    /// In the memory context of the trip Datums `copy` returns.
+    pub unsafe fn stage(
+        &mut self,
+        star: &Star,
+        fact: &Fact,
+        copy: impl Fn(Copied) -> Option<pg_sys::Datum>,
+        numeric: &mut Vec<u8>,
+    ) {
+        let cid = self.cid;
+        let load_id = self.load_id;
+        let context = self.context;
+        let part = self.parts.entry(fact.partition).or_insert_with(|| unsafe {
+            PgMemoryContexts::For(context)
+                .switch_to(|_| Part::open(star.partition_oid(fact.partition)))
         });
-        let mut groups: HashMap<Partition, Vec<usize>> = HashMap::new();
-        for (i, f) in facts.iter().enumerate() {
-            groups.entry(f.partition).or_default().push(i);
-        }
-        let FactWriter {
-            parts,
-            cid,
-            memory,
-            load_id,
-        } = self;
-        let mut numeric = Vec::with_capacity(16);
-        for (partition, members) in groups {
-            let part = parts
-                .entry(partition)
-                .or_insert_with(|| unsafe { Part::open(star.partition_oid(partition)) });
-            for group in members.chunks(BATCH) {
-                unsafe {
-                    memory.switch_to(|_| {
-                        for (&slot, &i) in part.slots.iter().zip(group) {
-                            let (row, fact) = (rows[i], &facts[i]);
-                            pg_sys::ExecClearTuple(slot);
-                            let natts = part.sources.len();
-                            let values = std::slice::from_raw_parts_mut((*slot).tts_values, natts);
-                            let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, natts);
-                            for (a, source) in part.sources.iter().enumerate() {
-                                let datum = match *source {
-                                    Source::RowHash => Some(varlena(&hashes[row])),
-                                    Source::LoadId => load_id.into_datum(),
-                                    Source::Trip(c) => {
-                                        trip_datum(&batch.columns[c], row, &mut numeric)
-                                    }
-                                    Source::DateKey => fact.date_key.into_datum(),
-                                    Source::TimeKey => fact.time_key.into_datum(),
-                                    Source::PickupLocation => fact.pickup_location_key.into_datum(),
-                                    Source::DropoffLocation => {
-                                        fact.dropoff_location_key.into_datum()
-                                    }
-                                    Source::Vendor => fact.vendor_key.into_datum(),
-                                    Source::RateCode => fact.rate_code_key.into_datum(),
-                                    Source::PaymentType => fact.payment_type_key.into_datum(),
-                                    Source::Duration => fact.trip_duration_minutes.into_datum(),
-                                    Source::Speed => fact.avg_speed_mph.into_datum(),
-                                    Source::TipPct => fact.tip_pct_hundredths.map(|h| {
-                                        numeric.clear();
-                                        numeric_from_cents(h, &mut numeric);
-                                        varlena(&numeric)
-                                    }),
-                                    Source::Airport => fact.is_airport_trip.into_datum(),
-                                    Source::CrossBorough => fact.is_cross_borough.into_datum(),
-                                    Source::Cash => fact.is_cash.into_datum(),
-                                    Source::Long => fact.is_long_distance.into_datum(),
-                                    Source::Short => fact.is_short_distance.into_datum(),
-                                    Source::Null => None,
-                                };
-                                nulls[a] = datum.is_none();
-                                values[a] = datum.unwrap_or(pg_sys::Datum::from(0usize));
-                            }
-                            pg_sys::ExecStoreVirtualTuple(slot);
-                        }
-                        pg_sys::table_multi_insert(
-                            part.rel,
-                            part.slots.as_mut_ptr(),
-                            group.len() as i32,
-                            *cid,
-                            0,
-                            part.bistate,
-                        );
-                        for &slot in &part.slots[..group.len()] {
-                            pg_sys::ExecClearTuple(slot);
-                        }
-                    });
-                    memory.reset();
-                }
+        unsafe {
+            let slot = part.slots[part.pending];
+            pg_sys::ExecClearTuple(slot);
+            let natts = part.sources.len();
+            let values = std::slice::from_raw_parts_mut((*slot).tts_values, natts);
+            let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, natts);
+            for (a, source) in part.sources.iter().enumerate() {
+                let datum = match *source {
+                    Source::RowHash => copy(Copied::RowHash),
+                    Source::LoadId => load_id.into_datum(),
+                    Source::Trip(c) => copy(Copied::Trip(c)),
+                    Source::DateKey => fact.date_key.into_datum(),
+                    Source::TimeKey => fact.time_key.into_datum(),
+                    Source::PickupLocation => fact.pickup_location_key.into_datum(),
+                    Source::DropoffLocation => fact.dropoff_location_key.into_datum(),
+                    Source::Vendor => fact.vendor_key.into_datum(),
+                    Source::RateCode => fact.rate_code_key.into_datum(),
+                    Source::PaymentType => fact.payment_type_key.into_datum(),
+                    Source::Duration => fact.trip_duration_minutes.into_datum(),
+                    Source::Speed => fact.avg_speed_mph.into_datum(),
+                    Source::TipPct => fact.tip_pct_hundredths.map(|h| {
+                        numeric.clear();
+                        numeric_from_cents(h, numeric);
+                        varlena(numeric)
+                    }),
+                    Source::Airport => fact.is_airport_trip.into_datum(),
+                    Source::CrossBorough => fact.is_cross_borough.into_datum(),
+                    Source::Cash => fact.is_cash.into_datum(),
+                    Source::Long => fact.is_long_distance.into_datum(),
+                    Source::Short => fact.is_short_distance.into_datum(),
+                    Source::Null => None,
+                };
+                nulls[a] = datum.is_none();
+                values[a] = datum.unwrap_or(pg_sys::Datum::from(0usize));
+            }
+            pg_sys::ExecStoreVirtualTuple(slot);
+            part.pending += 1;
+            if part.pending == BATCH {
+                part.flush(cid);
             }
         }
     }
 
-    pub fn finish(self) {
+    /// Writes every staged fact. Before the memory their Datums live in is reset.
+    ///
+    /// # Safety
+    /// In (or below) the memory context the staged Datums were built in.
+    pub unsafe fn flush(&mut self) {
+        for part in self.parts.values_mut() {
+            unsafe { part.flush(self.cid) };
+        }
+    }
+
+    pub fn finish(mut self) {
+        unsafe { self.flush() };
         for (_, part) in self.parts {
             unsafe {
                 for slot in part.slots {
