@@ -105,11 +105,14 @@ COMMENT ON TABLE taxi.dim_rate_code IS 'Rate codes (key = RatecodeID); -1 = unkn
 -- month first appears; pickups before 2000 and from 2100 on land in two catch-all partitions,
 -- created the same way. No indexes: queries prune by month; taxi_load writes the heap directly while the
 -- fact table has none (it falls back to INSERT when someone adds one).
+-- Columns are ordered for a compact tuple: 8-byte values first, then 4, 2 and 1-byte ones, then
+-- the variable-length ones, so alignment adds no padding.
 CREATE TABLE taxi.fact_trips (
-    row_hash              bytea            NOT NULL,
     load_id               bigint           NOT NULL,
     pickup_datetime       timestamp        NOT NULL,
-    dropoff_datetime      timestamp        NOT NULL,
+    trip_distance         double precision,
+    trip_duration_minutes double precision NOT NULL,
+    avg_speed_mph         double precision,
     date_key              integer          NOT NULL,
     time_key              smallint         NOT NULL,
     pickup_location_key   smallint         NOT NULL,
@@ -118,7 +121,12 @@ CREATE TABLE taxi.fact_trips (
     rate_code_key         smallint         NOT NULL,
     payment_type_key      smallint         NOT NULL,
     passenger_count       smallint,
-    trip_distance         double precision,
+    is_airport_trip       boolean          NOT NULL,
+    is_cross_borough      boolean          NOT NULL,
+    is_cash               boolean          NOT NULL,
+    is_long_distance      boolean          NOT NULL,
+    is_short_distance     boolean          NOT NULL,
+    row_hash              bytea            NOT NULL,
     fare_amount           numeric(12,2),
     extra                 numeric(12,2),
     mta_tax               numeric(12,2),
@@ -129,20 +137,13 @@ CREATE TABLE taxi.fact_trips (
     congestion_surcharge  numeric(12,2),
     airport_fee           numeric(12,2),
     cbd_congestion_fee    numeric(12,2),
-    trip_duration_minutes double precision NOT NULL,
-    avg_speed_mph         double precision,
-    tip_pct               numeric,
-    is_airport_trip       boolean          NOT NULL,
-    is_cross_borough      boolean          NOT NULL,
-    is_cash               boolean          NOT NULL,
-    is_long_distance      boolean          NOT NULL,
-    is_short_distance     boolean          NOT NULL
+    tip_pct               numeric
 ) PARTITION BY RANGE (pickup_datetime);
 COMMENT ON TABLE taxi.fact_trips IS 'Star schema fact table: one row per trip of taxi.yellow_taxi_trips (same row_hash), partitioned by month of pickup';
 COMMENT ON COLUMN taxi.fact_trips.row_hash IS 'The trip''s row in taxi.yellow_taxi_trips';
 COMMENT ON COLUMN taxi.fact_trips.date_key IS 'taxi.dim_date: pickup day (0 outside 2000-2099)';
 COMMENT ON COLUMN taxi.fact_trips.time_key IS 'taxi.dim_time: pickup hour';
-COMMENT ON COLUMN taxi.fact_trips.trip_duration_minutes IS 'dropoff - pickup in minutes (negative when the dropoff is earlier)';
+COMMENT ON COLUMN taxi.fact_trips.trip_duration_minutes IS 'dropoff - pickup in minutes (negative when the dropoff is earlier; the dropoff time itself is in the trip''s row)';
 COMMENT ON COLUMN taxi.fact_trips.avg_speed_mph IS 'trip_distance / duration in hours; NULL unless duration > 0 and distance is 0 or between 0.000001 and 1,000,000 miles';
 COMMENT ON COLUMN taxi.fact_trips.tip_pct IS 'round(100 * tip_amount / fare_amount, 2); NULL when fare_amount is 0 or either is NULL';
 COMMENT ON COLUMN taxi.fact_trips.is_airport_trip IS 'Pickup or dropoff zone is an airport (EWR, JFK, LaGuardia)';
