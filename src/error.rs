@@ -181,7 +181,7 @@ impl LoadError {
                     .to_string()
             }
             LoadError::NoTablePrivilege { table } => format!(
-                "Loading needs INSERT and SELECT on {table}, USAGE on schema taxi and on taxi.load_id_seq."
+                "{table} is where the file's trips would go. Loading needs SELECT and INSERT on taxi.yellow_taxi_trips, INSERT on taxi.fact_trips, USAGE on schema taxi and on taxi.load_id_seq."
             ),
             LoadError::RelativePath { .. } => {
                 "Give the absolute path of the file on the database server.".to_string()
