@@ -1,4 +1,4 @@
--- taxi_loader 0.1.0: data objects. Runs before the generated function definitions.
+-- taxi_loader: data objects. Runs before the generated function definitions.
 --
 -- Everything lives in schema taxi. The trips table and the load-id sequence are registered with
 -- pg_extension_config_dump, so pg_dump dumps their contents and a restore brings them back. Once

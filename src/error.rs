@@ -31,6 +31,8 @@ pub enum Class {
     CharacterNotInRepertoire,
     /// 22023: a bad argument to a function.
     InvalidParameterValue,
+    /// 55000: the extension's SQL objects are older than its library.
+    ObjectNotInPrerequisiteState,
 }
 
 impl Class {
@@ -48,6 +50,7 @@ impl Class {
             Class::NotNullViolation => "23502",
             Class::CharacterNotInRepertoire => "22021",
             Class::InvalidParameterValue => "22023",
+            Class::ObjectNotInPrerequisiteState => "55000",
         }
     }
 }
@@ -123,6 +126,10 @@ pub enum LoadError {
 
     #[error("chunk_size must be between 1 and {max}, not {got}")]
     InvalidChunkSize { got: i64, max: usize },
+
+    /// The library was updated, `ALTER EXTENSION … UPDATE` not yet run.
+    #[error("taxi_loader's objects are older than its library: {missing} does not exist")]
+    NotUpdated { missing: &'static str },
 }
 
 impl LoadError {
@@ -131,6 +138,7 @@ impl LoadError {
             LoadError::NoPrivilege { .. } | LoadError::NoTablePrivilege { .. } => {
                 Class::InsufficientPrivilege
             }
+            LoadError::NotUpdated { .. } => Class::ObjectNotInPrerequisiteState,
             LoadError::RelativePath { .. } | LoadError::InvalidChunkSize { .. } => {
                 Class::InvalidParameterValue
             }
@@ -223,6 +231,9 @@ impl LoadError {
             LoadError::InvalidChunkSize { .. } => {
                 "chunk_size is the number of rows read, hashed and written at a time; 100000 is a good value.".to_string()
             }
+            LoadError::NotUpdated { .. } => {
+                "Run ALTER EXTENSION taxi_loader UPDATE (then SELECT * FROM taxi_rebuild_star() for the trips loaded before it).".to_string()
+            }
         };
         Some(h)
     }
@@ -250,9 +261,15 @@ mod tests {
                 path: "/x".into(),
                 source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
             },
+            LoadError::NotUpdated {
+                missing: "taxi.fact_trips",
+            },
         ];
         let states: Vec<_> = errors.iter().map(|e| e.class().sqlstate()).collect();
-        assert_eq!(states, ["58P01", "22P04", "XX001", "22P04", "42501"]);
+        assert_eq!(
+            states,
+            ["58P01", "22P04", "XX001", "22P04", "42501", "55000"]
+        );
         assert!(errors.iter().all(|e| e.hint().is_some()));
     }
 

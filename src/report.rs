@@ -21,6 +21,7 @@ fn sqlstate(class: Class) -> PgSqlErrorCode {
         Class::NotNullViolation => ERRCODE_NOT_NULL_VIOLATION,
         Class::CharacterNotInRepertoire => ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
         Class::InvalidParameterValue => ERRCODE_INVALID_PARAMETER_VALUE,
+        Class::ObjectNotInPrerequisiteState => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
     }
 }
 

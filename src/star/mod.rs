@@ -38,11 +38,16 @@ pub fn open(client: &mut SpiClient<'_>) -> Result<Star, LoadError> {
         .select(sql::FACTS_OID, Some(1), &[])
         .and_then(|t| t.first().get_two::<i64, bool>())
         .expect("fact table oid");
+    let Some(oid) = oid else {
+        return Err(LoadError::NotUpdated {
+            missing: sql::FACTS,
+        });
+    };
     if may_insert != Some(true) {
         return Err(LoadError::NoTablePrivilege { table: sql::FACTS });
     }
     let lock = pg_sys::RowExclusiveLock as pg_sys::LOCKMODE;
-    unsafe { pg_sys::LockRelationOid(pg_sys::Oid::from(oid.expect("oid") as u32), lock) };
+    unsafe { pg_sys::LockRelationOid(pg_sys::Oid::from(oid as u32), lock) };
     let columns: Vec<&str> = sql::FACT_COLUMNS.to_vec();
     let row = client
         .select(sql::INSPECT_FACTS, Some(1), &[columns.into()])

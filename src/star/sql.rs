@@ -166,7 +166,8 @@ pub fn insert_facts_of_range() -> String {
 }
 
 /// The fact table's oid and whether the current role may insert into it.
-pub const FACTS_OID: &str = "SELECT 'taxi.fact_trips'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int8, pg_catalog.has_table_privilege('taxi.fact_trips', 'INSERT')";
+/// NULL oid: the fact table does not exist (the extension's objects predate the star schema).
+pub const FACTS_OID: &str = "SELECT pg_catalog.to_regclass('taxi.fact_trips')::pg_catalog.oid::pg_catalog.int8, pg_catalog.to_regclass('taxi.fact_trips') IS NOT NULL AND pg_catalog.has_table_privilege('taxi.fact_trips', 'INSERT')";
 
 /// Whether fact rows can go straight into the partitions' heaps: nothing the executor would do
 /// on INSERT is skipped — no triggers, row security, indexes, CHECK constraints or columns the

@@ -1,0 +1,237 @@
+-- taxi_loader 0.1.0 -> 0.2.0: the star schema (dimensions, the monthly-partitioned fact table,
+-- taxi_check_consistency, taxi_rebuild_star). Nothing of 0.1.0 changes.
+--
+-- Trips loaded by 0.1.0 have no facts yet: run SELECT * FROM taxi_rebuild_star(); once after the
+-- update (this script does not, because partitions created while an extension script runs would
+-- become extension members, which pg_dump does not dump). scripts/sqltest checks that an updated
+-- installation has exactly the objects of a fresh 0.2.0 one.
+\echo Use "ALTER EXTENSION taxi_loader UPDATE TO '0.2.0'" to load this file. \quit
+
+-- The star schema: dimensions and a fact table partitioned by month of pickup.
+--
+-- taxi_load writes the fact row of every trip it inserts into taxi.yellow_taxi_trips, in the
+-- same transaction and from the same rows, so both tables always hold the same trips.
+-- taxi_check_consistency() compares them; taxi_rebuild_star(month) recomputes facts from the
+-- normalized table. How a trip becomes a fact row is defined once for SQL (src/star/sql.rs) and
+-- once for the direct write path (src/star/facts.rs); a test compares the two on every load path.
+--
+-- Every dimension has an explicit unknown member (key -1, date_key 0): a code not in a lookup,
+-- or NULL, still maps.
+
+-- Calendar days 2000-01-01 .. 2099-12-31 (the range that gets monthly partitions), key yyyymmdd.
+-- Pickups outside it map to date_key 0.
+CREATE TABLE taxi.dim_date (
+    date_key     integer  PRIMARY KEY,
+    date         date     UNIQUE,
+    year         smallint,
+    quarter      smallint,
+    month        smallint,
+    month_name   text     NOT NULL,
+    day          smallint,
+    day_of_week  smallint,  -- ISO: 1 = Monday .. 7 = Sunday
+    day_name     text     NOT NULL,
+    day_of_year  smallint,
+    iso_week     smallint,
+    is_weekend   boolean
+);
+INSERT INTO taxi.dim_date
+SELECT to_char(d, 'YYYYMMDD')::integer, d,
+       extract(year FROM d), extract(quarter FROM d), extract(month FROM d),
+       trim(to_char(d, 'Month')), extract(day FROM d), extract(isodow FROM d),
+       trim(to_char(d, 'Day')), extract(doy FROM d), extract(week FROM d),
+       extract(isodow FROM d) >= 6
+FROM generate_series(date '2000-01-01', date '2099-12-31', interval '1 day') AS g(d);
+INSERT INTO taxi.dim_date (date_key, month_name, day_name) VALUES (0, 'Unknown', 'Unknown');
+COMMENT ON TABLE taxi.dim_date IS 'Calendar days 2000-2099 (key yyyymmdd); 0 = unknown (pickup outside 2000-2099)';
+
+-- Hours of the day.
+CREATE TABLE taxi.dim_time (
+    time_key          smallint PRIMARY KEY,
+    hour              smallint,
+    label             text     NOT NULL,
+    day_part          text     NOT NULL,
+    is_rush_hour      boolean,  -- 07:00-10:00 and 16:00-20:00
+    is_business_hours boolean   -- 09:00-17:00
+);
+INSERT INTO taxi.dim_time
+SELECT h, h, format('%s:00-%s:00', lpad(h::text, 2, '0'), lpad((h + 1)::text, 2, '0')),
+       CASE WHEN h < 6 THEN 'night' WHEN h < 12 THEN 'morning'
+            WHEN h < 18 THEN 'afternoon' ELSE 'evening' END,
+       h BETWEEN 7 AND 9 OR h BETWEEN 16 AND 19,
+       h BETWEEN 9 AND 16
+FROM generate_series(0, 23) AS g(h);
+INSERT INTO taxi.dim_time (time_key, label, day_part) VALUES (-1, 'Unknown', 'Unknown');
+COMMENT ON TABLE taxi.dim_time IS 'Hours of the day (key 0-23, the pickup hour); -1 = unknown';
+
+-- Taxi zones. borough_known: the zone lies in a named borough (not the Unknown / N/A zones
+-- 264 and 265), which is what "cross-borough" needs on both ends.
+CREATE TABLE taxi.dim_location (
+    location_key  smallint PRIMARY KEY,
+    borough       text     NOT NULL,
+    zone          text     NOT NULL,
+    service_zone  text     NOT NULL,
+    is_airport    boolean  NOT NULL,
+    is_manhattan  boolean  NOT NULL,
+    borough_known boolean  NOT NULL
+);
+INSERT INTO taxi.dim_location
+SELECT locationid, coalesce(borough, 'Unknown'), coalesce(zone, 'Unknown'),
+       coalesce(service_zone, 'Unknown'),
+       coalesce(service_zone IN ('Airports', 'EWR'), false),
+       coalesce(borough = 'Manhattan', false),
+       coalesce(borough NOT IN ('Unknown', 'N/A'), false)
+FROM taxi.taxi_zone;
+INSERT INTO taxi.dim_location VALUES (-1, 'Unknown', 'Unknown', 'Unknown', false, false, false);
+COMMENT ON TABLE taxi.dim_location IS 'TLC taxi zones (key = LocationID); -1 = unknown';
+
+CREATE TABLE taxi.dim_vendor (
+    vendor_key smallint PRIMARY KEY,
+    name       text     NOT NULL
+);
+INSERT INTO taxi.dim_vendor SELECT vendorid, name FROM taxi.vendor;
+INSERT INTO taxi.dim_vendor VALUES (-1, 'Unknown');
+COMMENT ON TABLE taxi.dim_vendor IS 'Technology providers (key = VendorID); -1 = unknown';
+
+CREATE TABLE taxi.dim_payment_type (
+    payment_type_key smallint PRIMARY KEY,
+    name             text     NOT NULL,
+    is_cash          boolean  NOT NULL
+);
+INSERT INTO taxi.dim_payment_type SELECT payment_type, name, payment_type = 2 FROM taxi.payment_type;
+INSERT INTO taxi.dim_payment_type VALUES (-1, 'Unknown', false);
+COMMENT ON TABLE taxi.dim_payment_type IS 'Payment types (key = payment_type); -1 = unknown';
+
+CREATE TABLE taxi.dim_rate_code (
+    rate_code_key smallint PRIMARY KEY,
+    name          text     NOT NULL
+);
+INSERT INTO taxi.dim_rate_code SELECT ratecodeid, name FROM taxi.rate_code;
+INSERT INTO taxi.dim_rate_code VALUES (-1, 'Unknown');
+COMMENT ON TABLE taxi.dim_rate_code IS 'Rate codes (key = RatecodeID); -1 = unknown';
+
+-- One row per trip of taxi.yellow_taxi_trips (same row_hash), partitioned by month of pickup.
+-- Monthly partitions (taxi.fact_trips_yYYYYmMM) for 2000-2099 are created by taxi_load when a
+-- month first appears; pickups before 2000 and from 2100 on land in two catch-all partitions,
+-- created the same way. No indexes: queries prune by month; taxi_load writes the heap directly while the
+-- fact table has none (it falls back to INSERT when someone adds one).
+-- Columns are ordered for a compact tuple: 8-byte values first, then 4, 2 and 1-byte ones, then
+-- the variable-length ones, so alignment adds no padding.
+CREATE TABLE taxi.fact_trips (
+    load_id               bigint           NOT NULL,
+    pickup_datetime       timestamp        NOT NULL,
+    trip_distance         double precision,
+    trip_duration_minutes double precision NOT NULL,
+    avg_speed_mph         double precision,
+    date_key              integer          NOT NULL,
+    time_key              smallint         NOT NULL,
+    pickup_location_key   smallint         NOT NULL,
+    dropoff_location_key  smallint         NOT NULL,
+    vendor_key            smallint         NOT NULL,
+    rate_code_key         smallint         NOT NULL,
+    payment_type_key      smallint         NOT NULL,
+    passenger_count       smallint,
+    is_airport_trip       boolean          NOT NULL,
+    is_cross_borough      boolean          NOT NULL,
+    is_cash               boolean          NOT NULL,
+    is_long_distance      boolean          NOT NULL,
+    is_short_distance     boolean          NOT NULL,
+    row_hash              bytea            NOT NULL,
+    fare_amount           numeric(12,2),
+    extra                 numeric(12,2),
+    mta_tax               numeric(12,2),
+    tip_amount            numeric(12,2),
+    tolls_amount          numeric(12,2),
+    improvement_surcharge numeric(12,2),
+    total_amount          numeric(12,2),
+    congestion_surcharge  numeric(12,2),
+    airport_fee           numeric(12,2),
+    cbd_congestion_fee    numeric(12,2),
+    tip_pct               numeric
+) PARTITION BY RANGE (pickup_datetime);
+COMMENT ON TABLE taxi.fact_trips IS 'Star schema fact table: one row per trip of taxi.yellow_taxi_trips (same row_hash), partitioned by month of pickup';
+COMMENT ON COLUMN taxi.fact_trips.row_hash IS 'The trip''s row in taxi.yellow_taxi_trips';
+COMMENT ON COLUMN taxi.fact_trips.date_key IS 'taxi.dim_date: pickup day (0 outside 2000-2099)';
+COMMENT ON COLUMN taxi.fact_trips.time_key IS 'taxi.dim_time: pickup hour';
+COMMENT ON COLUMN taxi.fact_trips.trip_duration_minutes IS 'dropoff - pickup in minutes (negative when the dropoff is earlier; the dropoff time itself is in the trip''s row)';
+COMMENT ON COLUMN taxi.fact_trips.avg_speed_mph IS 'trip_distance / duration in hours; NULL unless duration > 0 and distance is 0 or between 0.000001 and 1,000,000 miles';
+COMMENT ON COLUMN taxi.fact_trips.tip_pct IS 'round(100 * tip_amount / fare_amount, 2); NULL when fare_amount is 0 or either is NULL';
+COMMENT ON COLUMN taxi.fact_trips.is_airport_trip IS 'Pickup or dropoff zone is an airport (EWR, JFK, LaGuardia)';
+COMMENT ON COLUMN taxi.fact_trips.is_cross_borough IS 'Both zones lie in known boroughs, and they differ';
+COMMENT ON COLUMN taxi.fact_trips.is_cash IS 'payment_type = 2 (cash)';
+COMMENT ON COLUMN taxi.fact_trips.is_long_distance IS 'trip_distance > 10 miles';
+COMMENT ON COLUMN taxi.fact_trips.is_short_distance IS 'trip_distance < 1 mile';
+
+-- Reference data: whoever may use schema taxi may read the dimensions (loads read them).
+GRANT SELECT ON taxi.dim_date, taxi.dim_time, taxi.dim_location, taxi.dim_vendor,
+                taxi.dim_payment_type, taxi.dim_rate_code TO PUBLIC;
+
+-- Creates the partitions of the given months that do not exist yet: a monthly partition
+-- (taxi.fact_trips_yYYYYmMM) for months of 2000-2099, the catch-all partitions
+-- taxi.fact_trips_before_2000 and taxi.fact_trips_from_2100 for months outside. A standalone
+-- table is created and then attached: ATTACH PARTITION takes only SHARE UPDATE EXCLUSIVE on
+-- taxi.fact_trips, so queries on the fact table do not wait for the load that adds a month.
+-- Partitions are created at load time, never by the extension script, so they are not
+-- extension members and pg_dump dumps them (and their rows) like any table. Security definer
+-- (pinned search_path) so that a loading role with INSERT rights need not own the fact table.
+CREATE FUNCTION taxi.ensure_fact_partitions(months date[]) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m date;
+    part text;
+    bounds text;
+    created integer := 0;
+BEGIN
+    FOR m IN SELECT DISTINCT CASE WHEN x < '2000-01-01' THEN '-infinity'::date
+                                  WHEN x >= '2100-01-01' THEN 'infinity'::date
+                                  ELSE date_trunc('month', x)::date END
+             FROM unnest(months) AS u(x) WHERE x IS NOT NULL
+    LOOP
+        IF m = '-infinity' THEN
+            part := 'fact_trips_before_2000';
+            bounds := 'FROM (MINVALUE) TO (''2000-01-01'')';
+        ELSIF m = 'infinity' THEN
+            part := 'fact_trips_from_2100';
+            bounds := 'FROM (''2100-01-01'') TO (MAXVALUE)';
+        ELSE
+            part := format('fact_trips_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'));
+            bounds := format('FROM (%L) TO (%L)', m, (m + interval '1 month')::date);
+        END IF;
+        CONTINUE WHEN to_regclass(format('taxi.%I', part)) IS NOT NULL;
+        EXECUTE format('CREATE TABLE taxi.%I (LIKE taxi.fact_trips INCLUDING ALL)', part);
+        EXECUTE format('ALTER TABLE taxi.fact_trips ATTACH PARTITION taxi.%I FOR VALUES %s', part, bounds);
+        created := created + 1;
+    END LOOP;
+    RETURN created;
+END $$;
+COMMENT ON FUNCTION taxi.ensure_fact_partitions(date[]) IS
+    'Creates missing partitions of taxi.fact_trips for the given months; called by taxi_load and taxi_rebuild_star.';
+
+CREATE FUNCTION "taxi_check_consistency"() RETURNS TABLE (
+	"month" date,
+	"item" TEXT,
+	"normalized" NUMERIC,
+	"star" NUMERIC,
+	"detail" TEXT
+)
+STRICT STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'taxi_check_consistency_wrapper';
+
+CREATE FUNCTION "taxi_rebuild_star"(
+	"month" date DEFAULT NULL
+) RETURNS TABLE (
+	"month" date,
+	"facts_deleted" bigint,
+	"facts_inserted" bigint
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'taxi_rebuild_star_wrapper';
+
+DO $$
+BEGIN
+    IF EXISTS (SELECT FROM taxi.yellow_taxi_trips) THEN
+        RAISE NOTICE 'taxi_loader 0.2.0: trips loaded before this update have no star-schema facts yet'
+            USING HINT = 'Run SELECT * FROM taxi_rebuild_star(); once.';
+    END IF;
+END $$;
