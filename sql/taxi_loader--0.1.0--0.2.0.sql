@@ -1,5 +1,7 @@
 -- taxi_loader 0.1.0 -> 0.2.0: the star schema (dimensions, the monthly-partitioned fact table,
--- taxi_check_consistency, taxi_rebuild_star). Nothing of 0.1.0 changes.
+-- taxi_check_consistency, taxi_rebuild_star); live progress (taxi.load_progress); taxi_load's
+-- chunk_size defaults to NULL, meaning the new setting taxi.chunk_size, and a NULL path is an
+-- error instead of no result.
 --
 -- Trips loaded by 0.1.0 have no facts yet: run SELECT * FROM taxi_rebuild_star(); once after the
 -- update (this script does not, because partitions created while an extension script runs would
@@ -227,6 +229,48 @@ CREATE FUNCTION "taxi_rebuild_star"(
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'taxi_rebuild_star_wrapper';
+
+-- Live progress of running taxi_load calls, from PostgreSQL's progress reporting (taxi_load
+-- reports in the COPY command's slots, so pg_stat_progress_copy shows it too; see
+-- src/load/progress.rs for the slots). Rows of other users' loads show only to roles that may
+-- see their statistics (pg_read_all_stats), as with pg_stat_progress_copy.
+CREATE VIEW taxi.load_progress AS
+SELECT s.pid,
+       d.datname,
+       s.relid::regclass                                      AS target,
+       s.param12                                              AS chunk,
+       s.param13                                              AS chunks_total,
+       s.param3                                               AS rows_done,
+       s.param11                                              AS rows_total,
+       round(100.0 * s.param3 / nullif(s.param11, 0), 1)      AS percent,
+       s.param14                                              AS rows_inserted,
+       s.param4                                               AS rows_duplicate,
+       s.param1                                               AS bytes_done,
+       s.param2                                               AS bytes_total,
+       to_timestamp(s.param15 / 1000000.0)                    AS started,
+       round(s.param3 / greatest(extract(epoch FROM clock_timestamp() - to_timestamp(s.param15 / 1000000.0)), 0.001))
+                                                              AS rows_per_second
+FROM pg_catalog.pg_stat_get_progress_info('COPY') s
+LEFT JOIN pg_catalog.pg_database d ON d.oid = s.datid
+WHERE s.param16 = 1413568585;  -- 'TAXI', src/load/progress.rs MARKER
+COMMENT ON VIEW taxi.load_progress IS
+    'Running taxi_load calls: chunk, rows and bytes done of the file''s total, rows/s';
+GRANT SELECT ON taxi.load_progress TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION "taxi_load"(
+	"path" TEXT,
+	"chunk_size" INT DEFAULT NULL
+) RETURNS TABLE (
+	"load_id" bigint,
+	"rows_read" bigint,
+	"rows_inserted" bigint,
+	"rows_duplicate" bigint,
+	"rows_rejected" bigint,
+	"seconds" double precision
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'taxi_load_wrapper';
 
 DO $$
 BEGIN

@@ -35,7 +35,49 @@ pub static WRITE_MODE: GucSetting<WriteMode> = GucSetting::<WriteMode>::new(Writ
 /// `taxi_rebuild_star()`; until then `taxi_check_consistency()` reports the missing facts.
 pub static STAR: GucSetting<bool> = GucSetting::<bool>::new(true);
 
+/// `taxi.chunk_size` (user-settable, default 100000): rows read, hashed and written at a time
+/// when `taxi_load` is called without `chunk_size`.
+pub static CHUNK_SIZE: GucSetting<i32> = GucSetting::<i32>::new(100_000);
+
+/// `taxi.workers` (user-settable, default 0 = one per core, at most 8): threads that convert,
+/// hash and compare rows. The backend's own thread writes; these only see plain Rust data.
+pub static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(0);
+
+/// `taxi.progress_every` (user-settable, default 0 = about every 10% of the file, never after
+/// every chunk): `taxi_load` sends a NOTICE every this many chunks; -1 never.
+pub static PROGRESS_EVERY: GucSetting<i32> = GucSetting::<i32>::new(0);
+
 pub fn init() {
+    GucRegistry::define_int_guc(
+        c"taxi.chunk_size",
+        c"Rows taxi_load reads, hashes and writes at a time, unless its chunk_size argument says otherwise.",
+        c"Peak memory grows with it (about 460 MB at 100000 for a month of trips, 970 MB at 500000).",
+        &CHUNK_SIZE,
+        1,
+        crate::load::MAX_CHUNK_SIZE as i32,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"taxi.workers",
+        c"Worker threads taxi_load converts, hashes and compares rows with; 0 means one per core (at most 8).",
+        c"",
+        &WORKERS,
+        0,
+        64,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"taxi.progress_every",
+        c"taxi_load sends a progress NOTICE every this many chunks; 0 means about every 10% of the file (never after every chunk), -1 never.",
+        c"Other sessions see a running load in taxi.load_progress and pg_stat_progress_copy.",
+        &PROGRESS_EVERY,
+        -1,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_bool_guc(
         c"taxi.star",
         c"Whether taxi_load fills the star schema (taxi.fact_trips) with the trips it inserts.",

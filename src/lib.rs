@@ -35,6 +35,11 @@ mod testing;
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!("../sql/bulk.sql", name = "bulk", requires = ["schema"]);
 extension_sql_file!("../sql/star.sql", name = "star", requires = ["schema"]);
+extension_sql_file!(
+    "../sql/progress.sql",
+    name = "progress",
+    requires = ["schema"]
+);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

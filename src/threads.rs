@@ -1,29 +1,64 @@
 //! The loader's rayon pool. pgrx-free.
 //!
-//! It is built lazily on first use, not in `_PG_init`, so a backend that never loads pays nothing.
+//! It is built lazily on first use, not in `_PG_init`, so a backend that never loads pays nothing,
+//! and rebuilt when a load asks for another number of threads (`taxi.workers`).
 //! Its threads block every signal: PostgreSQL's handlers (SIGINT for cancel, SIGTERM, SIGUSR1 …)
 //! must only ever run on the backend's main thread, which is the one that checks for interrupts.
 
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex};
 
 use rayon::{ThreadPool, ThreadPoolBuilder};
 
-static POOL: OnceLock<ThreadPool> = OnceLock::new();
+/// The pool and its number of threads.
+static POOL: Mutex<Option<(usize, Arc<ThreadPool>)>> = Mutex::new(None);
 
-/// The shared pool, with one thread per core (at most 8: hashing saturates memory long before).
-pub fn pool() -> &'static ThreadPool {
-    POOL.get_or_init(|| {
-        let threads = std::thread::available_parallelism()
-            .map_or(2, |n| n.get())
-            .min(8);
-        with_signals_blocked(|| {
-            ThreadPoolBuilder::new()
-                .num_threads(threads)
-                .thread_name(|i| format!("taxi_loader-{i}"))
-                .start_handler(|_| block_all_signals())
-                .build()
-                .expect("could not start the taxi_loader worker threads")
-        })
+/// One thread per core, at most 8: hashing saturates memory long before.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(2, |n| n.get())
+        .min(8)
+}
+
+/// Makes the pool `workers` threads strong (0: [`default_workers`]) for what follows. A pool of
+/// another size is replaced; its threads end once the last user lets go of it.
+pub fn configure(workers: usize) {
+    let workers = if workers == 0 {
+        default_workers()
+    } else {
+        workers
+    };
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    if pool.as_ref().is_none_or(|(n, _)| *n != workers) {
+        *pool = Some((workers, Arc::new(build(workers))));
+    }
+}
+
+/// The current pool (built with [`default_workers`] threads if none was configured).
+pub fn pool() -> Arc<ThreadPool> {
+    let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
+    let (_, p) = pool.get_or_insert_with(|| {
+        let n = default_workers();
+        (n, Arc::new(build(n)))
+    });
+    Arc::clone(p)
+}
+
+/// The number of threads of the current pool, if one exists.
+pub fn workers() -> Option<usize> {
+    POOL.lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .as_ref()
+        .map(|(n, _)| *n)
+}
+
+fn build(threads: usize) -> ThreadPool {
+    with_signals_blocked(|| {
+        ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .thread_name(|i| format!("taxi_loader-{i}"))
+            .start_handler(|_| block_all_signals())
+            .build()
+            .expect("could not start the taxi_loader worker threads")
     })
 }
 
@@ -82,5 +117,17 @@ mod tests {
             })
         });
         assert!(blocked.iter().all(|&b| b), "{blocked:?}");
+    }
+
+    #[test]
+    fn configure_resizes_the_pool() {
+        super::configure(3);
+        assert_eq!(super::pool().current_num_threads(), 3);
+        assert_eq!(super::workers(), Some(3));
+        super::configure(0);
+        assert_eq!(
+            super::pool().current_num_threads(),
+            super::default_workers()
+        );
     }
 }

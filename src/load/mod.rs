@@ -1,6 +1,8 @@
 //! `taxi_load(path, chunk_size)`: read → convert → hash → stage → merge, chunk by chunk, all in
 //! the caller's transaction. Thin glue over the pgrx-free core.
 
+mod progress;
+
 use std::time::Instant;
 
 use pgrx::prelude::*;
@@ -30,11 +32,12 @@ pub struct Summary {
 }
 
 /// Loads a NYC TLC yellow-taxi parquet file into `taxi.yellow_taxi_trips`. A trip already in the
-/// table (same row_hash) is counted as a duplicate, not inserted again.
+/// table (same row_hash) is counted as a duplicate, not inserted again. `chunk_size` NULL:
+/// `taxi.chunk_size`.
 #[pg_extern(volatile, parallel_unsafe)]
 fn taxi_load(
-    path: &str,
-    chunk_size: default!(i32, 100000),
+    path: Option<&str>,
+    chunk_size: default!(Option<i32>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -46,6 +49,14 @@ fn taxi_load(
         name!(seconds, f64),
     ),
 > {
+    let Some(path) = path else {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
+            "taxi_load: path must not be NULL"
+        );
+    };
+    let chunk_size = chunk_size.unwrap_or_else(|| gucs::CHUNK_SIZE.get());
     let s = load_file(path, chunk_size as i64).unwrap_or_else(|e| report::raise(e, "taxi_load"));
     debug1!(
         "taxi_load {path}: {:?} mode, {} rows read, {} inserted",
@@ -101,8 +112,10 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     if !std::path::Path::new(path).is_absolute() {
         return Err(LoadError::RelativePath { path: path.into() });
     }
+    threads::configure(gucs::WORKERS.get().max(0) as usize);
     let reader = TripReader::open(path, chunk_size as usize)?;
     let file_rows = reader.total_rows();
+    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
     // Decoding and hashing start now, in the background, while the target is inspected.
     let ahead = pipeline::chunks_ahead(chunk_size as usize, PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
@@ -155,6 +168,8 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             Ok((load_id, mode, target, frozen, decide_later, star))
         })?;
 
+    let mut progress =
+        progress::Progress::start(target.oid, file_rows, file_bytes, chunk_size as u64);
     // The trips of this file already taken (and, when probing, those found stored).
     let mut seen = Seen::with_capacity(file_rows as usize);
     let mut direct =
@@ -206,10 +221,13 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             _ => Vec::new(),
         };
         if let Some(star) = star.as_mut() {
-            if !chunk_facts.is_empty() {
-                star.prepare(chunk_facts.iter().map(|f| f.partition));
-            } else if !rows.is_empty() {
-                star.prepare(star::partitions_of(&batch, &rows));
+            let ran_sql = if !chunk_facts.is_empty() {
+                star.prepare(chunk_facts.iter().map(|f| f.partition))
+            } else {
+                !rows.is_empty() && star.prepare(star::partitions_of(&batch, &rows))
+            };
+            if ran_sql {
+                progress.resume();
             }
         }
         rows_inserted += match direct.as_mut() {
@@ -226,6 +244,7 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
             }),
         };
         rows_read += batch.len() as u64;
+        progress.chunk_done(rows_read, rows_inserted);
     }
     drop(chunks);
     if let Some(writer) = direct {
@@ -567,6 +586,44 @@ mod tests {
             "42602"
         };
         assert!(e.starts_with(want), "{e}");
+    }
+
+    /// The backend's threads: its own plus the worker pool's (the pipeline's are joined when a
+    /// load ends). A replaced pool's threads wind down on their own, so this waits a little.
+    fn threads_settle_at(want: usize) -> usize {
+        let count = || std::fs::read_dir("/proc/self/task").unwrap().count();
+        for _ in 0..100 {
+            if count() == want {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        count()
+    }
+
+    #[pg_test]
+    fn taxi_workers_sizes_the_pool_and_settings_apply() {
+        for workers in [1, 3, 2] {
+            Spi::run(&format!("SET LOCAL taxi.workers = {workers}")).unwrap();
+            Spi::run("TRUNCATE taxi.yellow_taxi_trips, taxi.fact_trips").unwrap();
+            assert_eq!(load(&fixture(SAMPLE5000), 1000).inserted, 5000);
+            assert_eq!(crate::threads::workers(), Some(workers));
+            assert_eq!(
+                threads_settle_at(1 + workers),
+                1 + workers,
+                "{workers} workers"
+            );
+        }
+        // Out-of-range settings are refused by PostgreSQL itself.
+        assert!(sql_error("SET taxi.chunk_size = 0").starts_with("22023"));
+        assert!(sql_error("SET taxi.workers = -1").starts_with("22023"));
+        assert!(sql_error("SET taxi.progress_every = -2").starts_with("22023"));
+        // taxi_load(path) takes taxi.chunk_size; an argument overrides it; NULL path is an error.
+        let e = sql_error("SELECT * FROM taxi_load(NULL)");
+        assert!(
+            e.starts_with("22004: taxi_load: path must not be NULL"),
+            "{e}"
+        );
     }
 
     /// `rows` generated trips without in-file duplicates.

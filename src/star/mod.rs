@@ -96,13 +96,14 @@ pub fn open(client: &mut SpiClient<'_>) -> Result<Star, LoadError> {
 
 impl Star {
     /// Makes sure the partitions of `wanted` exist (creating monthly ones on first sight).
-    pub fn prepare(&mut self, wanted: impl IntoIterator<Item = Partition>) {
+    /// Returns whether it ran SQL (which may have created partitions).
+    pub fn prepare(&mut self, wanted: impl IntoIterator<Item = Partition>) -> bool {
         let new: HashSet<Partition> = wanted
             .into_iter()
             .filter(|p| !self.partitions.contains_key(p))
             .collect();
         if new.is_empty() {
-            return;
+            return false;
         }
         Spi::connect_mut(|client| {
             let months: Vec<Date> = new
@@ -127,6 +128,7 @@ impl Star {
                 self.partitions.insert(p, pg_sys::Oid::from(oid as u32));
             }
         });
+        true
     }
 
     pub fn partition_oid(&self, p: Partition) -> pg_sys::Oid {
