@@ -250,4 +250,58 @@ mod tests {
         Spi::run("RESET ROLE").unwrap();
         assert_eq!(c.inserted, 5000);
     }
+
+    /// Every broken file of the fault campaign (src/generate/corrupt.rs) through taxi_load: a
+    /// clean ERROR with the SQLSTATE the reader gives, or a load (rolled back here), never an
+    /// internal error or a crash; the tables stay exactly as they were.
+    #[pg_test]
+    fn broken_files_never_crash_the_server_or_leave_rows() {
+        use crate::generate::corrupt;
+        load(&fixture(SAMPLE5), 5);
+        let trips_before = fingerprint();
+        let facts_before = count("SELECT count(*) FROM taxi.fact_trips");
+        let started = Spi::get_one::<String>("SELECT pg_postmaster_start_time()::text").unwrap();
+        Spi::run(
+            "CREATE FUNCTION pg_temp.outcome(path text) RETURNS text LANGUAGE plpgsql AS $$
+             DECLARE st text;
+             BEGIN
+                 PERFORM * FROM taxi_load(path, 1000);
+                 RAISE EXCEPTION USING ERRCODE = 'TXL01';  -- roll the load back
+             EXCEPTION WHEN OTHERS THEN
+                 GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE;
+                 RETURN CASE st WHEN 'TXL01' THEN 'loads' ELSE st END;
+             END $$",
+        )
+        .unwrap();
+        let mut n = 0;
+        for (_, good) in corrupt::base_files(FIXTURE_DIR) {
+            for case in corrupt::cases(&good) {
+                let path = scratch("broken.parquet");
+                std::fs::write(&path, &case.bytes).unwrap();
+                let want = match crate::read::TripReader::open(&path, 1000) {
+                    Err(e) => e.class().sqlstate().to_string(),
+                    Ok(reader) => reader
+                        .filter_map(Result::err)
+                        .next()
+                        .map_or("loads".to_string(), |e| e.class().sqlstate().to_string()),
+                };
+                let got = Spi::get_one_with_args::<String>(
+                    "SELECT pg_temp.outcome($1)",
+                    &[path.as_str().into()],
+                )
+                .unwrap()
+                .unwrap();
+                assert_ne!(got, "XX000", "{}", case.name);
+                assert_eq!(got, want, "{}", case.name);
+                n += 1;
+            }
+        }
+        assert!(n >= 400, "{n}");
+        assert_eq!(fingerprint(), trips_before);
+        assert_eq!(count("SELECT count(*) FROM taxi.fact_trips"), facts_before);
+        assert_eq!(
+            Spi::get_one::<String>("SELECT pg_postmaster_start_time()::text").unwrap(),
+            started
+        );
+    }
 }

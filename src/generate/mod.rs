@@ -2,6 +2,7 @@
 //! to 2025, with in-file duplicates, Flex-Fare nulls and the messy rows real files carry.
 //! Used by the tests, the demo and the benchmark (through the `taxi_gen` binary). pgrx-free.
 
+pub mod corrupt;
 mod vintage;
 mod write;
 

@@ -119,7 +119,10 @@ impl Progress {
         self.rows_done = rows_done;
         self.inserted = inserted;
         self.report();
-        if self.every.is_some_and(|every| self.chunk.is_multiple_of(every)) {
+        if self
+            .every
+            .is_some_and(|every| self.chunk.is_multiple_of(every))
+        {
             let seconds = self.started.elapsed().as_secs_f64();
             let percent = 100 * rows_done / self.rows_total.max(1);
             ereport!(

@@ -296,6 +296,38 @@ mod tests {
         }
     }
 
+    /// Reads every broken variant of two good files to the end. A panic that escaped the reader
+    /// would fail this test; every case must end in a classified error or in rows. The table it
+    /// produces is the README's "Reliability" table (the test fails when the README is stale).
+    #[test]
+    fn broken_files_give_clean_errors() {
+        use crate::generate::corrupt;
+        let mut results = Vec::new();
+        for (_, good) in corrupt::base_files(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
+        {
+            for case in corrupt::cases(&good) {
+                let path = tmp("corrupt.parquet");
+                std::fs::write(&path, &case.bytes).unwrap();
+                let outcome = match TripReader::open(&path, 1000) {
+                    Err(e) => e.class().sqlstate().to_string(),
+                    Ok(reader) => match reader.filter_map(Result::err).next() {
+                        Some(e) => e.class().sqlstate().to_string(),
+                        None => "loads".to_string(),
+                    },
+                };
+                results.push((case.kind, outcome));
+            }
+        }
+        assert!(results.len() >= 400, "{}", results.len());
+        let table = corrupt::summary(&results);
+        let readme =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+        assert!(
+            readme.contains(&table),
+            "README.md's Reliability table is stale; it should read:\n{table}"
+        );
+    }
+
     #[test]
     fn every_vintage_reads_back_the_same_trips() {
         let trips = generate(&Options {
