@@ -1,7 +1,7 @@
 //! The loader's rayon pool. pgrx-free.
 //!
-//! It is built lazily on first use, not in `_PG_init`, so a backend that never loads pays nothing,
-//! and rebuilt when a load asks for another number of threads (`taxi.workers`).
+//! It is built for each load with `taxi.workers` threads (building one takes well under a
+//! millisecond) and let go of when the load ends, so a backend keeps no threads between loads.
 //! Its threads block every signal: PostgreSQL's handlers (SIGINT for cancel, SIGTERM, SIGUSR1 …)
 //! must only ever run on the backend's main thread, which is the one that checks for interrupts.
 
@@ -49,6 +49,22 @@ pub fn workers() -> Option<usize> {
         .unwrap_or_else(|e| e.into_inner())
         .as_ref()
         .map(|(n, _)| *n)
+}
+
+/// Lets go of the pool: its threads end as soon as nothing uses it any more (a load's pipeline
+/// threads are joined before this is called). Called when a load ends, however it ends, so an
+/// idle backend keeps no worker threads.
+pub fn release() {
+    *POOL.lock().unwrap_or_else(|e| e.into_inner()) = None;
+}
+
+/// Releases the pool when dropped (also when a load unwinds from an error or a cancel).
+pub struct PoolGuard;
+
+impl Drop for PoolGuard {
+    fn drop(&mut self) {
+        release();
+    }
 }
 
 fn build(threads: usize) -> ThreadPool {
