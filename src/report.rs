@@ -235,14 +235,25 @@ mod tests {
         Spi::run("GRANT SELECT, INSERT ON taxi.yellow_taxi_trips TO taxi_loader_nobody").unwrap();
         Spi::run("GRANT INSERT ON taxi.fact_trips TO taxi_loader_nobody").unwrap();
         Spi::run("GRANT USAGE ON SEQUENCE taxi.load_id_seq TO taxi_loader_nobody").unwrap();
+        // Through a symlink too (made by the server's user, pointing at a readable sample).
+        let link = scratch("link_to_sample.parquet");
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(fixture(SAMPLE5000), &link).unwrap();
+        let locked_link = scratch("link_to_unreadable.parquet");
+        let _ = std::fs::remove_file(&locked_link);
+        std::os::unix::fs::symlink(fixture("unreadable.parquet"), &locked_link).unwrap();
         Spi::run("SET ROLE taxi_loader_nobody").unwrap();
-        refused(
-            &fixture(SAMPLE5000),
-            100,
-            "42501",
-            &["permission denied to read server file"],
-        );
+        for path in [fixture(SAMPLE5000), link.clone()] {
+            refused(
+                &path,
+                100,
+                "42501",
+                &["permission denied to read server file"],
+            );
+        }
         Spi::run("RESET ROLE").unwrap();
+        // A symlink to a file the server cannot read is refused by the operating system.
+        refused(&locked_link, 100, "42501", &["Permission denied"]);
         // Membership in pg_read_server_files is what was missing.
         Spi::run("GRANT pg_read_server_files TO taxi_loader_nobody").unwrap();
         Spi::run("SET ROLE taxi_loader_nobody").unwrap();
