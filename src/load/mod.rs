@@ -23,7 +23,7 @@ pub const MAX_CHUNK_SIZE: usize = 1_000_000;
 pub struct Summary {
     /// How the rows were written; for tests and the DEBUG1 message.
     pub mode: Mode,
-    /// Threads of the worker pool during the load; for tests.
+    /// Threads of the worker pool during the load; for tests and the DEBUG1 message.
     pub workers: usize,
     pub load_id: i64,
     pub rows_read: i64,
@@ -61,8 +61,9 @@ fn taxi_load(
     let chunk_size = chunk_size.unwrap_or_else(|| gucs::CHUNK_SIZE.get());
     let s = load_file(path, chunk_size as i64).unwrap_or_else(|e| report::raise(e, "taxi_load"));
     debug1!(
-        "taxi_load {path}: {:?} mode, {} rows read, {} inserted",
+        "taxi_load {path}: {:?} mode, {} worker threads, {} rows read, {} inserted",
         s.mode,
+        s.workers,
         s.rows_read,
         s.rows_inserted
     );
