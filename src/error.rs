@@ -33,6 +33,8 @@ pub enum Class {
     InvalidParameterValue,
     /// 55000: the extension's SQL objects are older than its library.
     ObjectNotInPrerequisiteState,
+    /// 54000: decoding the file would need more memory than a load may use.
+    ProgramLimitExceeded,
 }
 
 impl Class {
@@ -51,6 +53,7 @@ impl Class {
             Class::CharacterNotInRepertoire => "22021",
             Class::InvalidParameterValue => "22023",
             Class::ObjectNotInPrerequisiteState => "55000",
+            Class::ProgramLimitExceeded => "54000",
         }
     }
 }
@@ -127,6 +130,10 @@ pub enum LoadError {
     #[error("chunk_size must be between 1 and {max}, not {got}")]
     InvalidChunkSize { got: i64, max: usize },
 
+    /// Decoding would need more memory than a load may use (huge values, a dictionary bomb).
+    #[error("file \"{path}\" would decode to more memory than taxi_load may use")]
+    TooLarge { path: String, detail: String },
+
     /// The library was updated, `ALTER EXTENSION … UPDATE` not yet run.
     #[error("taxi_loader's objects are older than its library: {missing} does not exist")]
     NotUpdated { missing: &'static str },
@@ -139,6 +146,7 @@ impl LoadError {
                 Class::InsufficientPrivilege
             }
             LoadError::NotUpdated { .. } => Class::ObjectNotInPrerequisiteState,
+            LoadError::TooLarge { .. } => Class::ProgramLimitExceeded,
             LoadError::RelativePath { .. } | LoadError::InvalidChunkSize { .. } => {
                 Class::InvalidParameterValue
             }
@@ -163,9 +171,9 @@ impl LoadError {
 
     pub fn detail(&self) -> Option<String> {
         match self {
-            LoadError::NotParquet { detail, .. } | LoadError::Corrupt { detail, .. } => {
-                Some(detail.clone())
-            }
+            LoadError::NotParquet { detail, .. }
+            | LoadError::Corrupt { detail, .. }
+            | LoadError::TooLarge { detail, .. } => Some(detail.clone()),
             LoadError::WrongDataset {
                 missing,
                 looks_like,
@@ -230,6 +238,9 @@ impl LoadError {
             }
             LoadError::InvalidChunkSize { .. } => {
                 "chunk_size is the number of rows read, hashed and written at a time; 100000 is a good value.".to_string()
+            }
+            LoadError::TooLarge { .. } => {
+                "A smaller chunk_size needs less memory per chunk; a file whose values are this large is not a trip file anyone should load.".to_string()
             }
             LoadError::NotUpdated { .. } => {
                 "Run ALTER EXTENSION taxi_loader UPDATE (then SELECT * FROM taxi_rebuild_star() for the trips loaded before it).".to_string()

@@ -22,6 +22,7 @@ fn sqlstate(class: Class) -> PgSqlErrorCode {
         Class::CharacterNotInRepertoire => ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
         Class::InvalidParameterValue => ERRCODE_INVALID_PARAMETER_VALUE,
         Class::ObjectNotInPrerequisiteState => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+        Class::ProgramLimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
     }
 }
 
@@ -313,6 +314,35 @@ mod tests {
         assert_eq!(
             Spi::get_one::<String>("SELECT pg_postmaster_start_time()::text").unwrap(),
             started
+        );
+    }
+
+    /// A dictionary bomb (one 64 KB value every row repeats, a 2 KB file) gets 54000 before
+    /// anything is decoded.
+    #[pg_test]
+    fn a_dictionary_bomb_is_refused_before_decoding() {
+        let mut trips = generate::generate(&Options {
+            rows: 200,
+            ..Options::default()
+        });
+        let huge: std::sync::Arc<str> = "N".repeat(64 << 10).into();
+        let Values::Text(flags) = &mut trips.columns[idx::STORE_AND_FWD_FLAG] else {
+            panic!()
+        };
+        for f in flags.iter_mut() {
+            *f = Some(huge.clone());
+        }
+        let path = write_trips("bomb.parquet", &trips, 2024);
+        refused(
+            &path,
+            100_000,
+            "54000",
+            &[
+                "would decode to more memory",
+                "store_and_fwd_flag",
+                "65536 bytes",
+                "smaller chunk_size",
+            ],
         );
     }
 }

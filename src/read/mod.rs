@@ -12,6 +12,7 @@ use arrow::record_batch::RecordBatch;
 use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
 use parquet::arrow::ProjectionMask;
 
+pub mod limits;
 pub mod pipeline;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod rewrite;
@@ -41,6 +42,7 @@ impl TripReader {
         let file = open_regular_file(path)?;
         let file_size = file.metadata().map_err(|e| io(path, e))?.len();
         check_magic(path, &file, file_size)?;
+        let limits_file = file.try_clone().map_err(|e| io(path, e))?;
 
         let builder =
             guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file))?.map_err(|e| {
@@ -58,6 +60,17 @@ impl TripReader {
             .iter()
             .map(|m| m.map(|root| roots.binary_search(&root).expect("selected root")))
             .collect();
+        let descr = builder.parquet_schema();
+        let leaves: Vec<(usize, crate::trip::Kind, &'static str)> = (0..descr.num_columns())
+            .filter_map(|leaf| {
+                let root = descr.get_column_root_idx(leaf);
+                let column = matched.iter().position(|m| *m == Some(root))?;
+                Some((leaf, COLUMNS[column].kind, COLUMNS[column].source))
+            })
+            .collect();
+        guarded(path, || {
+            limits::check(path, &limits_file, builder.metadata(), &leaves, chunk_size)
+        })??;
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
         let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
         let batches = guarded(path, || {
@@ -326,6 +339,43 @@ mod tests {
             readme.contains(&table),
             "README.md's Reliability table is stale; it should read:\n{table}"
         );
+    }
+
+    /// A dictionary holding one huge value that rows repeat (a dictionary bomb) is refused
+    /// before anything is decoded; the same file with short values loads.
+    #[test]
+    fn huge_text_values_are_refused_before_decoding() {
+        let mut trips = generate(&Options {
+            rows: 50,
+            ..Options::default()
+        });
+        let huge: std::sync::Arc<str> = "Y".repeat(64 << 10).into();
+        let Values::Text(flags) = &mut trips.columns[crate::trip::idx::STORE_AND_FWD_FLAG] else {
+            panic!()
+        };
+        for f in flags.iter_mut() {
+            *f = Some(huge.clone());
+        }
+        let path = tmp("huge_text.parquet");
+        write_parquet(&path, &trips, &Vintage::of_year(2024), 1000).unwrap();
+        assert!(
+            std::fs::metadata(&path).unwrap().len() < 64 << 10,
+            "compressed"
+        );
+        let e = error_of(&path);
+        assert_eq!(e.class().sqlstate(), "54000", "{e}");
+        let detail = e.detail().unwrap();
+        assert!(detail.contains("a value of 65536 bytes"), "{detail}");
+        // Long values within the limit load.
+        let long: std::sync::Arc<str> = "N".repeat(4000).into();
+        let Values::Text(flags) = &mut trips.columns[crate::trip::idx::STORE_AND_FWD_FLAG] else {
+            panic!()
+        };
+        for f in flags.iter_mut() {
+            *f = Some(long.clone());
+        }
+        write_parquet(&path, &trips, &Vintage::of_year(2024), 1000).unwrap();
+        assert_eq!(read_all(&path, 1000).len(), 50);
     }
 
     #[test]
