@@ -341,6 +341,30 @@ mod tests {
         );
     }
 
+    /// Inputs the fuzzer (fuzz/) once found to crash, hang or crawl, read to the end.
+    #[test]
+    fn fuzz_regressions_stay_fixed() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/regressions");
+        let mut n = 0;
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.extension().is_some_and(|e| e == "md") {
+                continue;
+            }
+            let started = std::time::Instant::now();
+            let path = path.to_str().unwrap().to_string();
+            let outcome = match TripReader::open(&path, 1000) {
+                Err(e) => Some(e),
+                Ok(reader) => reader.filter_map(Result::err).next(),
+            };
+            // Slow inputs were slow in the reader's own reading, not in the decoder's work.
+            assert!(started.elapsed().as_secs() < 30, "{path}: {:?}", started.elapsed());
+            eprintln!("{path}: {outcome:?} in {:?}", started.elapsed());
+            n += 1;
+        }
+        assert!(n >= 1);
+    }
+
     /// A dictionary holding one huge value that rows repeat (a dictionary bomb) is refused
     /// before anything is decoded; the same file with short values loads.
     #[test]
