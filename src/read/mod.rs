@@ -357,8 +357,12 @@ mod tests {
                 Err(e) => Some(e),
                 Ok(reader) => reader.filter_map(Result::err).next(),
             };
-            // Slow inputs were slow in the reader's own reading, not in the decoder's work.
-            assert!(started.elapsed().as_secs() < 30, "{path}: {:?}", started.elapsed());
+            // A finding that crawled must not crawl again (about 13 s here, unoptimised).
+            assert!(
+                started.elapsed().as_secs() < 30,
+                "{path}: {:?}",
+                started.elapsed()
+            );
             eprintln!("{path}: {outcome:?} in {:?}", started.elapsed());
             n += 1;
         }
