@@ -221,6 +221,28 @@ pub fn base_files(fixtures: &str) -> Vec<(String, Vec<u8>)> {
 /// SQLSTATE of its error.
 pub type Outcome = String;
 
+/// The outcome of reading `case` (`got`), given what the good file reads as. Damage that still
+/// decodes must not lose or invent rows: that panics.
+pub fn outcome(
+    case: &Case,
+    got: Result<crate::trip::TripBatch, crate::error::LoadError>,
+    good: &crate::trip::TripBatch,
+) -> Outcome {
+    match got {
+        Err(e) => e.class().sqlstate().to_string(),
+        Ok(trips) if trips.len() != good.len() => {
+            panic!(
+                "{}: {} rows instead of {}",
+                case.name,
+                trips.len(),
+                good.len()
+            )
+        }
+        Ok(trips) if &trips == good => "loads".to_string(),
+        Ok(_) => "loads, values changed".to_string(),
+    }
+}
+
 /// The README's "Reliability" table for (kind, outcome) pairs.
 pub fn summary(results: &[(&'static str, Outcome)]) -> String {
     let mut kinds: Vec<&str> = Vec::new();

@@ -643,11 +643,6 @@ mod tests {
     }
 
     fn read_all(path: &str) -> TripBatch {
-        let mut all = TripBatch::empty(0);
-        for batch in crate::read::TripReader::open(path, 1000).unwrap() {
-            let batch = batch.unwrap();
-            all.extend_rows(&batch, 0..batch.len());
-        }
-        all
+        crate::read::read_to_end(path, 1000).unwrap()
     }
 }

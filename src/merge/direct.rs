@@ -30,6 +30,10 @@ pub struct DirectWriter {
     rel: pg_sys::Relation,
     slots: Vec<*mut pg_sys::TupleTableSlot>,
     sources: Vec<Source>,
+    /// Where a fact finds the trip's values in a trip tuple: the row hash's attribute, and each
+    /// trip column's.
+    hash_attr: Option<usize>,
+    trip_attr: Vec<Option<usize>>,
     bistate: *mut pg_sys::BulkInsertStateData,
     cid: pg_sys::CommandId,
     rows_memory: PgMemoryContexts,
@@ -62,6 +66,14 @@ impl DirectWriter {
                             .map_or(Source::Null, Source::Trip),
                     }
                 })
+                .collect::<Vec<_>>();
+            let hash_attr = sources.iter().position(|s| matches!(s, Source::RowHash));
+            let trip_attr = (0..COLUMNS.len())
+                .map(|c| {
+                    sources
+                        .iter()
+                        .position(|s| matches!(s, Source::Trip(t) if *t == c))
+                })
                 .collect();
             let slots = (0..BATCH)
                 .map(|_| pg_sys::table_slot_create(rel, std::ptr::null_mut()))
@@ -70,6 +82,8 @@ impl DirectWriter {
                 rel,
                 slots,
                 sources,
+                hash_attr,
+                trip_attr,
                 bistate: pg_sys::GetBulkInsertState(),
                 cid: pg_sys::GetCurrentCommandId(true),
                 rows_memory: PgMemoryContexts::new("taxi_load rows"),
@@ -96,6 +110,8 @@ impl DirectWriter {
             rel,
             slots,
             sources,
+            hash_attr,
+            trip_attr,
             bistate,
             cid,
             rows_memory,
@@ -103,18 +119,6 @@ impl DirectWriter {
             options,
         } = self;
         let mut numeric = Vec::with_capacity(16);
-        // Where the fact writer finds each trip value in a trip tuple.
-        let attr_of = |wanted: &Source| {
-            sources.iter().position(|s| match (s, wanted) {
-                (Source::RowHash, Source::RowHash) => true,
-                (Source::Trip(a), Source::Trip(b)) => a == b,
-                _ => false,
-            })
-        };
-        let hash_attr = attr_of(&Source::RowHash);
-        let trip_attr: Vec<Option<usize>> = (0..COLUMNS.len())
-            .map(|c| attr_of(&Source::Trip(c)))
-            .collect();
         for (g, group) in rows.chunks(BATCH).enumerate() {
             unsafe {
                 rows_memory.switch_to(|_| {
@@ -145,7 +149,7 @@ impl DirectWriter {
                                 star,
                                 &facts[g * BATCH + i],
                                 |copied| match copied {
-                                    Copied::RowHash => read(hash_attr),
+                                    Copied::RowHash => read(*hash_attr),
                                     Copied::Trip(c) => read(trip_attr[c]),
                                 },
                                 &mut numeric,

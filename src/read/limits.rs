@@ -98,11 +98,12 @@ fn too_large(path: &str, detail: String) -> LoadError {
     }
 }
 
-/// Checks every row group: `leaves` are the selected leaf columns with their logical kind and
-/// name.
+/// Checks every row group of `file` (`file_len` bytes): `leaves` are the selected leaf columns
+/// with their logical kind and name.
 pub fn check(
     path: &str,
     file: &File,
+    file_len: u64,
     metadata: &ParquetMetaData,
     leaves: &[(usize, Kind, &'static str)],
     chunk_size: usize,
@@ -111,13 +112,6 @@ pub fn check(
         path: path.into(),
         detail: e.to_string(),
     };
-    let file_len = file
-        .metadata()
-        .map_err(|e| LoadError::Io {
-            path: path.into(),
-            source: e,
-        })?
-        .len();
     for (g, rg) in metadata.row_groups().iter().enumerate() {
         let rows = rg.num_rows().max(0) as u64;
         let chunk_rows = (chunk_size as u64).min(rows);

@@ -69,7 +69,14 @@ impl TripReader {
             })
             .collect();
         guarded(path, || {
-            limits::check(path, &limits_file, builder.metadata(), &leaves, chunk_size)
+            limits::check(
+                path,
+                &limits_file,
+                file_size,
+                builder.metadata(),
+                &leaves,
+                chunk_size,
+            )
         })??;
         let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
         let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
@@ -122,6 +129,17 @@ impl TripReader {
             columns,
         })
     }
+}
+
+/// Reads `path` to the end in chunks of `chunk_size`: every trip, or the first error. For tests.
+#[cfg(any(test, feature = "pg_test"))]
+pub fn read_to_end(path: &str, chunk_size: usize) -> Result<TripBatch, LoadError> {
+    let mut all = TripBatch::empty(0);
+    for batch in TripReader::open(path, chunk_size)? {
+        let batch = batch?;
+        all.extend_rows(&batch, 0..batch.len());
+    }
+    Ok(all)
 }
 
 impl Iterator for TripReader {
@@ -294,19 +312,11 @@ mod tests {
     }
 
     fn read_all(path: &str, chunk: usize) -> TripBatch {
-        let mut all = TripBatch::empty(0);
-        for batch in TripReader::open(path, chunk).unwrap() {
-            let batch = batch.unwrap();
-            all.extend_rows(&batch, 0..batch.len());
-        }
-        all
+        read_to_end(path, chunk).unwrap()
     }
 
     fn error_of(path: &str) -> LoadError {
-        match TripReader::open(path, 100) {
-            Err(e) => e,
-            Ok(reader) => reader.filter_map(Result::err).next().expect("an error"),
-        }
+        read_to_end(path, 100).expect_err("an error")
     }
 
     /// Reads every broken variant of two good files to the end. A panic that escaped the reader
@@ -318,16 +328,12 @@ mod tests {
         let mut results = Vec::new();
         for (_, good) in corrupt::base_files(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures"))
         {
+            let path = tmp("corrupt.parquet");
+            std::fs::write(&path, &good).unwrap();
+            let want = read_to_end(&path, 1000).unwrap();
             for case in corrupt::cases(&good) {
-                let path = tmp("corrupt.parquet");
                 std::fs::write(&path, &case.bytes).unwrap();
-                let outcome = match TripReader::open(&path, 1000) {
-                    Err(e) => e.class().sqlstate().to_string(),
-                    Ok(reader) => match reader.filter_map(Result::err).next() {
-                        Some(e) => e.class().sqlstate().to_string(),
-                        None => "loads".to_string(),
-                    },
-                };
+                let outcome = corrupt::outcome(&case, read_to_end(&path, 1000), &want);
                 results.push((case.kind, outcome));
             }
         }
@@ -353,10 +359,7 @@ mod tests {
             }
             let started = std::time::Instant::now();
             let path = path.to_str().unwrap().to_string();
-            let outcome = match TripReader::open(&path, 1000) {
-                Err(e) => Some(e),
-                Ok(reader) => reader.filter_map(Result::err).next(),
-            };
+            let outcome = read_to_end(&path, 1000).err();
             // A finding that crawled must not crawl again (about 13 s here, unoptimised).
             assert!(
                 started.elapsed().as_secs() < 30,
