@@ -347,11 +347,14 @@ CREATE TABLE taxi.yellow_taxi_trips (
     total_amount          numeric(12,2),
     congestion_surcharge  numeric(12,2),
     airport_fee           numeric(12,2),
-    cbd_congestion_fee    numeric(12,2)
+    cbd_congestion_fee    numeric(12,2),
+    quality_flags         smallint NOT NULL DEFAULT 0
 );
 COMMENT ON TABLE taxi.yellow_taxi_trips IS 'NYC TLC yellow-taxi trips, each distinct trip once (filled by taxi_load)';
 COMMENT ON COLUMN taxi.yellow_taxi_trips.row_hash IS 'SHA-256 of the canonical encoding of the trip (see the README)';
 COMMENT ON COLUMN taxi.yellow_taxi_trips.load_id IS 'The taxi_load call that inserted the row';
+COMMENT ON COLUMN taxi.yellow_taxi_trips.quality_flags IS
+    'Why the trip looks suspicious, a bitmask: 1 negative amount, 2 dropoff before pickup, 4 pickup outside the file''s month, 8 unknown zone 264/265, 16 zero distance, 32 over 100 mph (README, "Quality flags")';
 CREATE INDEX yellow_taxi_trips_pickup_idx ON taxi.yellow_taxi_trips (tpep_pickup_datetime);
 CREATE INDEX yellow_taxi_trips_zones_idx ON taxi.yellow_taxi_trips (pulocationid, dolocationid);
 

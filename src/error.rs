@@ -59,7 +59,7 @@ impl Class {
 }
 
 /// A value that cannot be stored in its column. Raised by the converters, which do not know the
-/// file; the reader wraps it into [`LoadError::Unstorable`].
+/// file; the reader quarantines its row (`taxi.rejected_rows`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueError {
     /// 1-based row number in the file.
@@ -124,8 +124,8 @@ pub enum LoadError {
         expected: &'static str,
     },
 
-    #[error("row {} of file \"{path}\": value {} of column {} cannot be stored: {}", .error.row, .error.value, .error.column, .error.reason)]
-    Unstorable { path: String, error: ValueError },
+    #[error("\"{path}\" is not a directory")]
+    NotADirectory { path: String },
 
     #[error("chunk_size must be between 1 and {max}, not {got}")]
     InvalidChunkSize { got: i64, max: usize },
@@ -151,9 +151,9 @@ impl LoadError {
                 Class::InvalidParameterValue
             }
             LoadError::NotFound { .. } => Class::UndefinedFile,
-            LoadError::IsDirectory { .. } | LoadError::NotRegularFile { .. } => {
-                Class::WrongObjectType
-            }
+            LoadError::IsDirectory { .. }
+            | LoadError::NotRegularFile { .. }
+            | LoadError::NotADirectory { .. } => Class::WrongObjectType,
             LoadError::Io { source, .. } => match source.kind() {
                 std::io::ErrorKind::PermissionDenied => Class::InsufficientPrivilege,
                 std::io::ErrorKind::NotFound => Class::UndefinedFile,
@@ -165,7 +165,6 @@ impl LoadError {
             | LoadError::AmbiguousColumn { .. } => Class::BadFileFormat,
             LoadError::Corrupt { .. } => Class::DataCorrupted,
             LoadError::UnsupportedType { .. } => Class::DatatypeMismatch,
-            LoadError::Unstorable { error, .. } => error.class,
         }
     }
 
@@ -233,8 +232,8 @@ impl LoadError {
             LoadError::UnsupportedType { expected, .. } => {
                 format!("The column must hold {expected}.")
             }
-            LoadError::Unstorable { .. } => {
-                "Nothing of the file was loaded. Fix or remove the row and load the file again.".to_string()
+            LoadError::NotADirectory { .. } => {
+                "taxi_load_dir takes the folder of the files; taxi_load takes one file.".to_string()
             }
             LoadError::InvalidChunkSize { .. } => {
                 "chunk_size is the number of rows read, hashed and written at a time; 100000 is a good value.".to_string()

@@ -16,6 +16,7 @@ pub mod convert;
 pub mod error;
 pub mod generate;
 pub mod hash;
+pub mod quality;
 pub mod read;
 pub mod threads;
 pub mod trip;
@@ -26,6 +27,7 @@ mod load;
 mod merge;
 mod pg_compat;
 mod report;
+mod runs;
 pub mod stage;
 pub mod star;
 
@@ -35,6 +37,7 @@ mod testing;
 extension_sql_file!("../sql/schema.sql", name = "schema", bootstrap);
 extension_sql_file!("../sql/bulk.sql", name = "bulk", requires = ["schema"]);
 extension_sql_file!("../sql/star.sql", name = "star", requires = ["schema"]);
+extension_sql_file!("../sql/runs.sql", name = "runs", requires = ["schema"]);
 extension_sql_file!(
     "../sql/progress.sql",
     name = "progress",
@@ -68,6 +71,10 @@ mod purity {
         let core = [
             "trip.rs",
             "error.rs",
+            "quality.rs",
+            "runs/sql.rs",
+            "runs/files.rs",
+            "runs/payload.rs",
             "threads.rs",
             "read",
             "convert",

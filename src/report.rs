@@ -182,51 +182,6 @@ mod tests {
     }
 
     #[pg_test]
-    fn unstorable_values_name_row_and_column() {
-        load(&fixture(SAMPLE5), 100000);
-        let base = generate::generate(&Options {
-            rows: 2500,
-            ..Options::default()
-        });
-
-        let mut null_pickup = base.clone();
-        if let Values::Timestamp(v) = &mut null_pickup.columns[idx::PICKUP] {
-            v[2345] = None;
-        }
-        let path = write_trips("null_pickup.parquet", &null_pickup, 2024);
-        refused(&path, 1000, "23502", &["row 2346", "tpep_pickup_datetime"]);
-
-        let mut huge = base.clone();
-        if let Values::Money(v) = &mut huge.columns[idx::FARE_AMOUNT] {
-            v[10] = Some(5_000_000_000_000);
-        }
-        let path = write_trips("huge_fare.parquet", &huge, 2024);
-        refused(
-            &path,
-            1000,
-            "22003",
-            &["row 11", "fare_amount", "numeric(12,2)"],
-        );
-
-        // pandas-written files hold passenger_count as double: 1.5 passengers is not a count.
-        let path = scratch("half.parquet");
-        let counts = arrow::array::Float64Array::from(vec![1.0, 1.5, 1.0, 3.0, 3.0]);
-        replace_column(
-            &fixture(SAMPLE5),
-            &path,
-            "passenger_count",
-            std::sync::Arc::new(counts),
-        );
-        refused(
-            &path,
-            100,
-            "22003",
-            &["row 2", "passenger_count", "1.5", "not a whole number"],
-        );
-        assert_eq!(count("SELECT count(*) FROM taxi.yellow_taxi_trips"), 5);
-    }
-
-    #[pg_test]
     fn unprivileged_role_may_not_read_server_files() {
         wait_for_other_loads();
         load(&fixture(SAMPLE5), 100000);

@@ -190,12 +190,26 @@ impl Values {
     }
 }
 
+/// A row of the file that cannot be stored (a NULL pickup, a value outside its column's range, a
+/// timestamp PostgreSQL cannot hold, NUL in text): it goes to `taxi.rejected_rows`, not the trips.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    /// 1-based row number in the file.
+    pub row: u64,
+    /// Why, column by column: `tpep_pickup_datetime: the column requires a value (NULL)`.
+    pub reason: String,
+    /// The row's values as the file holds them, as a JSON object keyed by the file's column names.
+    pub raw: String,
+}
+
 /// A chunk of trips in the logical schema, column by column, in [`COLUMNS`] order.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TripBatch {
     /// 0-based position of the first row of this chunk in its file.
     pub first_row: u64,
     pub columns: Vec<Values>,
+    /// The chunk's rows that cannot be stored, taken out of `columns`.
+    pub rejected: Vec<Rejected>,
 }
 
 impl TripBatch {
@@ -206,6 +220,7 @@ impl TripBatch {
                 .iter()
                 .map(|c| Values::empty(c.kind, capacity))
                 .collect(),
+            rejected: Vec::new(),
         }
     }
 
@@ -235,6 +250,7 @@ impl TripBatch {
             }
         }
         self.first_row = 0;
+        self.rejected.clear();
     }
 
     /// Appends rows `rows` of `other` to `self`.

@@ -1,6 +1,7 @@
 //! `taxi_load(path, chunk_size)`: read → convert → hash → stage → merge, chunk by chunk, all in
 //! the caller's transaction. Thin glue over the pgrx-free core.
 
+mod dir;
 mod progress;
 
 use std::time::Instant;
@@ -12,9 +13,10 @@ use crate::gucs::{self, WriteMode};
 use crate::merge::direct::DirectWriter;
 use crate::read::pipeline::{self, Decoded, Pipeline};
 use crate::read::TripReader;
+use crate::runs::{self, Failure, Run};
 use crate::stage::{self, key_set, Seen};
 use crate::star::direct::FactWriter;
-use crate::{bulk, merge, report, star, threads};
+use crate::{bulk, merge, star, threads};
 
 /// Above this, one chunk's Arrow buffers, staging arrays and hashes stop fitting comfortably in
 /// a backend's memory.
@@ -59,7 +61,9 @@ fn taxi_load(
         );
     };
     let chunk_size = chunk_size.unwrap_or_else(|| gucs::CHUNK_SIZE.get());
-    let s = load_file(path, chunk_size as i64).unwrap_or_else(|e| report::raise(e, "taxi_load"));
+    let s = run_file(path, chunk_size as i64, None)
+        .1
+        .unwrap_or_else(|f| f.raise("taxi_load"));
     debug1!(
         "taxi_load {path}: {:?} mode, {} worker threads, {} rows read, {} inserted",
         s.mode,
@@ -101,8 +105,33 @@ pub enum Mode {
     Probe,
 }
 
+/// Loads `path` as a recorded run (`taxi.load_runs`); a PostgreSQL error during the load is
+/// raised again. For tests, which want the Rust error.
+#[cfg(any(test, feature = "pg_test"))]
 pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
-    let started = Instant::now();
+    match run_file(path, chunk_size, None).1 {
+        Ok(s) => Ok(s),
+        Err(Failure::Load(e)) => Err(e),
+        Err(Failure::Caught(c)) => c.rethrow(),
+    }
+}
+
+/// Checks the arguments, then loads `path` as a recorded run. The load_id is None when the
+/// arguments were refused before a run began (nothing is recorded for them).
+pub fn run_file(
+    path: &str,
+    chunk_size: i64,
+    sha256: Option<String>,
+) -> (Option<i64>, Result<Summary, Failure>) {
+    if let Err(e) = check_arguments(path, chunk_size) {
+        return (None, Err(Failure::Load(e)));
+    }
+    runs::run(path, chunk_size, sha256, |run| {
+        load_into(run, path, chunk_size)
+    })
+}
+
+fn check_arguments(path: &str, chunk_size: i64) -> Result<(), LoadError> {
     if chunk_size < 1 || chunk_size > MAX_CHUNK_SIZE as i64 {
         return Err(LoadError::InvalidChunkSize {
             got: chunk_size,
@@ -115,6 +144,13 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     if !std::path::Path::new(path).is_absolute() {
         return Err(LoadError::RelativePath { path: path.into() });
     }
+    Ok(())
+}
+
+/// The load itself, inside its run's subtransaction.
+fn load_into(run: &mut Run, path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
+    let started = Instant::now();
+    let load_id = run.load_id;
     threads::configure(gucs::WORKERS.get().max(0) as usize);
     // Declared before the pipeline, so it drops after it: the pipeline's threads are joined first.
     let _pool = threads::PoolGuard;
@@ -125,53 +161,51 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
     let ahead = pipeline::chunks_ahead(chunk_size as usize, PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
 
-    let (load_id, mut mode, target, frozen, mut decide_later, mut star) =
-        Spi::connect_mut(|client| {
-            let Some(target) = merge::lock_and_inspect(client) else {
-                return Err(LoadError::NoTablePrivilege {
-                    table: merge::sql::TARGET,
-                });
-            };
-            let star = gucs::STAR.get().then(|| star::open(client)).transpose()?;
-            merge::ensure_drop_guard(client);
-            let load_id = merge::next_load_id(client);
-            let setting = gucs::WRITE_MODE.get();
-            // Read what is stored unless it is clearly more than the file (then probe per chunk).
-            let clearly_larger = target
-                .estimated_rows
-                .is_some_and(|n| n > (READ_LIMIT_FILES * file_rows) as f64);
-            let mut stored = key_set(0);
-            let existing = match setting {
-                WriteMode::Probe => None,
-                WriteMode::Known => merge::read_all(target.oid, &mut stored, u64::MAX),
-                _ if clearly_larger => None,
-                // Up to twice the file: the next month after one or two stored months still goes bulk
-                // (its keys take ~250 MB per 7M stored trips).
-                _ => merge::read_all(target.oid, &mut stored, READ_LIMIT_FILES * file_rows),
-            };
-            let (mode, mut decide_later) = choose_mode(setting, &target, existing);
-            if star.as_ref().is_some_and(|s| !s.direct) {
-                // Facts that cannot go straight into the heap are inserted from the load's trips at
-                // its end; a load that starts on the SPI path (facts with each chunk) stays there.
-                decide_later = false;
+    let (mut mode, target, frozen, mut decide_later, mut star) = Spi::connect_mut(|client| {
+        let Some(target) = merge::lock_and_inspect(client) else {
+            return Err(LoadError::NoTablePrivilege {
+                table: merge::sql::TARGET,
+            });
+        };
+        let star = gucs::STAR.get().then(|| star::open(client)).transpose()?;
+        merge::ensure_drop_guard(client);
+        let setting = gucs::WRITE_MODE.get();
+        // Read what is stored unless it is clearly more than the file (then probe per chunk).
+        let clearly_larger = target
+            .estimated_rows
+            .is_some_and(|n| n > (READ_LIMIT_FILES * file_rows) as f64);
+        let mut stored = key_set(0);
+        let existing = match setting {
+            WriteMode::Probe => None,
+            WriteMode::Known => merge::read_all(target.oid, &mut stored, u64::MAX),
+            _ if clearly_larger => None,
+            // Up to twice the file: the next month after one or two stored months still goes bulk
+            // (its keys take ~250 MB per 7M stored trips).
+            _ => merge::read_all(target.oid, &mut stored, READ_LIMIT_FILES * file_rows),
+        };
+        let (mode, mut decide_later) = choose_mode(setting, &target, existing);
+        if star.as_ref().is_some_and(|s| !s.direct) {
+            // Facts that cannot go straight into the heap are inserted from the load's trips at
+            // its end; a load that starts on the SPI path (facts with each chunk) stays there.
+            decide_later = false;
+        }
+        if mode == Mode::Probe {
+            chunks.steady();
+        } else {
+            chunks.publish(stored);
+        }
+        let mut frozen = false;
+        if mode == Mode::Bulk {
+            if existing == Some(0) {
+                merge::truncate(client);
+                frozen = true;
             }
-            if mode == Mode::Probe {
-                chunks.steady();
-            } else {
-                chunks.publish(stored);
-            }
-            let mut frozen = false;
-            if mode == Mode::Bulk {
-                if existing == Some(0) {
-                    merge::truncate(client);
-                    frozen = true;
-                }
-                // Unique indexes too: with the target locked and every stored trip known, nothing
-                // can conflict.
-                bulk::begin(client, target.oid, true);
-            }
-            Ok((load_id, mode, target, frozen, decide_later, star))
-        })?;
+            // Unique indexes too: with the target locked and every stored trip known, nothing
+            // can conflict.
+            bulk::begin(client, target.oid, true);
+        }
+        Ok((mode, target, frozen, decide_later, star))
+    })?;
 
     let mut progress =
         progress::Progress::start(target.oid, file_rows, file_bytes, chunk_size as u64);
@@ -196,8 +230,11 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         let Decoded {
             batch,
             hashes,
+            flags,
             not_stored,
         } = chunk?;
+        run.reject(&batch.rejected);
+        run.count_flags(&flags, 0..batch.len());
         let candidates = match (mode, not_stored) {
             (Mode::Probe, _) => {
                 Spi::connect_mut(|client| merge::probe(client, &hashes, &mut seen));
@@ -241,14 +278,14 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
                     .as_mut()
                     .zip(star.as_ref())
                     .map(|(f, s)| (f, s, chunk_facts.as_slice()));
-                writer.write(&batch, &hashes, &rows, with_facts);
+                writer.write(&batch, &hashes, &flags, &rows, with_facts);
                 rows.len() as u64
             }
             None => Spi::connect_mut(|client| {
-                merge::insert_rows(client, &insert_sql, &batch, &hashes, &rows, load_id)
+                merge::insert_rows(client, &insert_sql, &batch, &hashes, &flags, &rows, load_id)
             }),
         };
-        rows_read += batch.len() as u64;
+        rows_read += (batch.len() + batch.rejected.len()) as u64;
         progress.chunk_done(rows_read, rows_inserted);
     }
     drop(chunks);
@@ -272,8 +309,8 @@ pub fn load_file(path: &str, chunk_size: i64) -> Result<Summary, LoadError> {
         load_id,
         rows_read: rows_read as i64,
         rows_inserted: rows_inserted as i64,
-        rows_duplicate: (rows_read - rows_inserted) as i64,
-        rows_rejected: 0,
+        rows_duplicate: (rows_read - rows_inserted - run.rows_rejected) as i64,
+        rows_rejected: run.rows_rejected as i64,
         seconds: started.elapsed().as_secs_f64(),
     })
 }

@@ -22,6 +22,7 @@ const BATCH: usize = 1000;
 enum Source {
     RowHash,
     LoadId,
+    Flags,
     Trip(usize),
     Null,
 }
@@ -60,6 +61,7 @@ impl DirectWriter {
                     match att.name() {
                         "row_hash" => Source::RowHash,
                         "load_id" => Source::LoadId,
+                        "quality_flags" => Source::Flags,
                         name => COLUMNS
                             .iter()
                             .position(|c| c.name == name)
@@ -103,6 +105,7 @@ impl DirectWriter {
         &mut self,
         batch: &TripBatch,
         hashes: &[RowHash],
+        flags: &[i16],
         rows: &[usize],
         mut facts: Option<(&mut FactWriter, &Star, &[Fact])>,
     ) {
@@ -132,6 +135,7 @@ impl DirectWriter {
                             let datum = match source {
                                 Source::RowHash => Some(varlena(&hashes[row])),
                                 Source::LoadId => load_id.into_datum(),
+                                Source::Flags => flags[row].into_datum(),
                                 Source::Trip(c) => {
                                     trip_datum(&batch.columns[*c], row, &mut numeric)
                                 }

@@ -162,6 +162,7 @@ pub fn insert_rows(
     sql: &str,
     batch: &TripBatch,
     hashes: &[RowHash],
+    flags: &[i16],
     rows: &[usize],
     load_id: i64,
 ) -> u64 {
@@ -193,6 +194,7 @@ pub fn insert_rows(
                 .into(),
         });
     }
+    args.push(rows.iter().map(|&r| flags[r]).collect::<Vec<i16>>().into());
     let inserted = client.update(sql, None, &args).expect("insert");
     inserted.len() as u64
 }
@@ -208,12 +210,4 @@ pub fn ensure_drop_guard(client: &mut SpiClient<'_>) {
     client
         .update(sql::ENSURE_DROP_GUARD, None, &[])
         .expect("drop guard");
-}
-
-pub fn next_load_id(client: &mut SpiClient<'_>) -> i64 {
-    client
-        .update(sql::NEXT_LOAD_ID, Some(1), &[])
-        .and_then(|t| t.first().get_one::<i64>())
-        .expect("nextval")
-        .expect("nextval is never NULL")
 }

@@ -28,8 +28,6 @@ pub const TRUNCATE_TARGET: &str = "TRUNCATE taxi.yellow_taxi_trips";
 pub const PROBE: &str =
     "SELECT row_hash FROM taxi.yellow_taxi_trips WHERE row_hash = ANY ($1::pg_catalog.bytea[])";
 
-pub const NEXT_LOAD_ID: &str = "SELECT pg_catalog.nextval('taxi.load_id_seq')";
-
 pub const ENSURE_DROP_GUARD: &str = "SELECT taxi.ensure_drop_guard()";
 
 /// Every column the loader fills, in table order.
@@ -37,6 +35,7 @@ pub fn filled_columns() -> Vec<&'static str> {
     ["row_hash", "load_id"]
         .into_iter()
         .chain(COLUMNS.iter().map(|c| c.name))
+        .chain(["quality_flags"])
         .collect()
 }
 
@@ -51,8 +50,9 @@ fn sql_type(kind: Kind) -> &'static str {
     }
 }
 
-/// One INSERT per chunk for the SPI path: $1 the row hashes, $2 the load_id, $3.. one array per
-/// trip column. A trip stored meanwhile by someone else is skipped, not an error.
+/// One INSERT per chunk for the SPI path: $1 the row hashes, $2 the load_id, $3..$22 one array
+/// per trip column, $23 the quality flags. A trip stored meanwhile by someone else is skipped, not
+/// an error.
 pub fn insert_rows() -> String {
     let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
     let arrays: Vec<String> = std::iter::once("pg_catalog.unnest($1::pg_catalog.bytea[])".into())
@@ -62,6 +62,10 @@ pub fn insert_rows() -> String {
                 .enumerate()
                 .map(|(i, c)| format!("pg_catalog.unnest(${}::{}[])", i + 3, sql_type(c.kind))),
         )
+        .chain(std::iter::once(format!(
+            "pg_catalog.unnest(${}::smallint[])",
+            COLUMNS.len() + 3
+        )))
         .collect();
     let values: Vec<String> = COLUMNS
         .iter()
@@ -71,9 +75,9 @@ pub fn insert_rows() -> String {
         })
         .collect();
     format!(
-        "INSERT INTO {TARGET} (row_hash, load_id, {names}) \
-         SELECT r.row_hash, $2, {values} \
-         FROM ROWS FROM ({arrays}) AS r(row_hash, {names}) \
+        "INSERT INTO {TARGET} (row_hash, load_id, {names}, quality_flags) \
+         SELECT r.row_hash, $2, {values}, r.quality_flags \
+         FROM ROWS FROM ({arrays}) AS r(row_hash, {names}, quality_flags) \
          ON CONFLICT (row_hash) DO NOTHING",
         names = names.join(", "),
         values = values.join(", "),
@@ -96,14 +100,18 @@ mod tests {
         assert!(
             sql.contains("pg_catalog.unnest($3::smallint[]), pg_catalog.unnest($4::timestamp[])")
         );
-        assert!(sql.contains("pg_catalog.unnest($22::bigint[])) AS r(row_hash, vendorid,"));
+        assert!(sql.contains(
+            "pg_catalog.unnest($22::bigint[]), pg_catalog.unnest($23::smallint[])) AS r(row_hash, vendorid,"
+        ));
+        assert!(sql.contains("r.cbd_congestion_fee * 0.01, r.quality_flags FROM"));
         assert!(sql.ends_with("ON CONFLICT (row_hash) DO NOTHING"));
     }
 
     #[test]
     fn filled_columns_are_the_table_columns() {
         let cols = filled_columns();
-        assert_eq!(cols.len(), 22);
+        assert_eq!(cols.len(), 23);
+        assert_eq!(cols[22], "quality_flags");
         assert_eq!(&cols[..3], &["row_hash", "load_id", "vendorid"]);
     }
 }

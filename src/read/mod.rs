@@ -14,15 +14,16 @@ use parquet::arrow::ProjectionMask;
 
 pub mod limits;
 pub mod pipeline;
+pub mod raw;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod rewrite;
 
 use rayon::prelude::*;
 
 use crate::convert;
-use crate::error::LoadError;
+use crate::error::{LoadError, ValueError};
 use crate::threads;
-use crate::trip::{TripBatch, Values, COLUMNS};
+use crate::trip::{Rejected, TripBatch, Values, COLUMNS};
 
 const MAGIC: &[u8; 4] = b"PAR1";
 
@@ -100,35 +101,105 @@ impl TripReader {
         })
     }
 
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
     /// Rows the file's footer declares.
     pub fn total_rows(&self) -> u64 {
         self.total_rows
     }
 
     /// Converts the columns in parallel on the loader's pool: they are independent, and
-    /// conversion is the costliest step of reading.
-    fn to_trips(&self, batch: &RecordBatch) -> Result<TripBatch, LoadError> {
+    /// conversion is the costliest step of reading. Rows with a value that cannot be stored are
+    /// taken out into [`TripBatch::rejected`]; the rest of the chunk goes on.
+    fn to_trips(&self, batch: &RecordBatch) -> TripBatch {
         // The reader itself is not Sync: the workers see only what they need.
-        let (path, first_row, positions) = (&self.path, self.next_row, &self.positions);
-        let columns = threads::pool().install(|| {
+        let (first_row, positions) = (self.next_row, &self.positions);
+        let converted = threads::pool().install(|| {
             COLUMNS
                 .par_iter()
                 .zip(positions.par_iter())
                 .map(|(column, pos)| match pos {
-                    Some(p) => convert::convert(column, batch.column(*p).as_ref(), first_row)
-                        .map_err(|error| LoadError::Unstorable {
-                            path: path.clone(),
-                            error,
-                        }),
+                    Some(p) => convert::convert(column, batch.column(*p).as_ref(), first_row),
                     None => Ok(Values::nulls(column.kind, batch.num_rows())),
                 })
-                .collect::<Result<Vec<_>, _>>()
-        })?;
-        Ok(TripBatch {
-            first_row: self.next_row,
+                .collect::<Vec<_>>()
+        });
+        let mut errors = Vec::new();
+        let columns = COLUMNS
+            .iter()
+            .zip(positions)
+            .zip(converted)
+            .map(|((column, pos), result)| match (result, pos) {
+                (Ok(values), _) => values,
+                // Rare: find every bad row of this column, one row at a time.
+                (Err(_), Some(p)) => {
+                    row_by_row(column, batch.column(*p).as_ref(), first_row, &mut errors)
+                }
+                (Err(_), None) => unreachable!("an absent column converts to NULLs"),
+            })
+            .collect();
+        let trips = TripBatch {
+            first_row,
             columns,
-        })
+            rejected: Vec::new(),
+        };
+        if errors.is_empty() {
+            trips
+        } else {
+            quarantine(trips, batch, errors)
+        }
     }
+}
+
+/// Converts `array` row by row: each value that cannot be stored becomes NULL and an error.
+fn row_by_row(
+    column: &crate::trip::Column,
+    array: &dyn arrow::array::Array,
+    first_row: u64,
+    errors: &mut Vec<ValueError>,
+) -> Values {
+    let mut out = Values::empty(column.kind, array.len());
+    let null = Values::nulls(column.kind, 1);
+    for i in 0..array.len() {
+        match convert::convert(column, array.slice(i, 1).as_ref(), first_row + i as u64) {
+            Ok(one) => out.push_from(&one, 0),
+            Err(e) => {
+                out.push_from(&null, 0);
+                errors.push(e);
+            }
+        }
+    }
+    out
+}
+
+/// Moves the rows named by `errors` out of `trips` into its `rejected` list, with the reasons and
+/// the row as the file holds it.
+fn quarantine(trips: TripBatch, batch: &RecordBatch, errors: Vec<ValueError>) -> TripBatch {
+    let mut by_row: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for e in errors {
+        by_row
+            .entry(e.row)
+            .or_default()
+            .push(format!("{}: {} ({})", e.column, e.reason, e.value));
+    }
+    let first = trips.first_row;
+    let mut kept = TripBatch::empty(trips.len() - by_row.len());
+    kept.first_row = first;
+    kept.extend_rows(
+        &trips,
+        (0..trips.len()).filter(|&i| !by_row.contains_key(&(first + i as u64 + 1))),
+    );
+    kept.rejected = by_row
+        .into_iter()
+        .map(|(row, reasons)| Rejected {
+            row,
+            reason: reasons.join("; "),
+            raw: raw::row_json(batch, (row - first - 1) as usize),
+        })
+        .collect();
+    kept
 }
 
 /// Reads `path` to the end in chunks of `chunk_size`: every trip, or the first error. For tests.
@@ -138,6 +209,7 @@ pub fn read_to_end(path: &str, chunk_size: usize) -> Result<TripBatch, LoadError
     for batch in TripReader::open(path, chunk_size)? {
         let batch = batch?;
         all.extend_rows(&batch, 0..batch.len());
+        all.rejected.extend(batch.rejected);
     }
     Ok(all)
 }
@@ -160,7 +232,7 @@ impl Iterator for TripReader {
         };
         let trips = self.to_trips(&batch);
         self.next_row += batch.num_rows() as u64;
-        Some(trips)
+        Some(Ok(trips))
     }
 }
 

@@ -68,6 +68,8 @@ impl Gate {
 pub struct Decoded {
     pub batch: TripBatch,
     pub hashes: Vec<RowHash>,
+    /// Each row's quality flags ([`crate::quality`]).
+    pub flags: Vec<i16>,
     pub not_stored: Option<Vec<usize>>,
 }
 
@@ -95,6 +97,7 @@ impl Pipeline {
         let room = gate.clone();
         let stored = Arc::new(OnceLock::<KeySet>::new());
         let known = stored.clone();
+        let month = crate::quality::file_month(reader.path());
         // Two stages, so decoding chunk N+1 (one thread) overlaps hashing chunk N (the pool).
         let (decoded_tx, decoded_rx) = sync_channel::<Result<TripBatch, LoadError>>(1);
         let worker = threads::spawn_without_signals("taxi_loader-hash", move || {
@@ -113,10 +116,12 @@ impl Pipeline {
                 let chunk = chunk.map(|batch| {
                     threads::pool().install(|| {
                         let hashes = hash_batch(&batch);
+                        let flags = crate::quality::flags(&batch, month);
                         let not_stored = known.get().map(|set| not_stored(set, &hashes));
                         Decoded {
                             batch,
                             hashes,
+                            flags,
                             not_stored,
                         }
                     })
@@ -218,6 +223,7 @@ mod tests {
                 batch,
                 hashes,
                 not_stored,
+                ..
             } = chunk.unwrap();
             assert_eq!(hashes, hash_batch(&batch));
             assert!(not_stored.is_none());

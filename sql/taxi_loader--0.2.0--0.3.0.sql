@@ -1,0 +1,93 @@
+-- taxi_loader 0.2.0 -> 0.3.0: the load history (taxi.load_runs), the quarantine
+-- (taxi.rejected_rows), quality flags on the trips, and folder loads (taxi_load_dir).
+--
+-- Trips loaded before this update keep quality_flags 0: their flags are not known (the flag for a
+-- pickup outside the file's month needs the file's name). scripts/sqltest checks that an updated
+-- installation has exactly the objects of a fresh 0.3.0 one.
+\echo Use "ALTER EXTENSION taxi_loader UPDATE TO '0.3.0'" to load this file. \quit
+
+-- Added with a constant default: no table rewrite (PostgreSQL 11+).
+ALTER TABLE taxi.yellow_taxi_trips ADD COLUMN quality_flags smallint NOT NULL DEFAULT 0;
+COMMENT ON COLUMN taxi.yellow_taxi_trips.quality_flags IS
+    'Why the trip looks suspicious, a bitmask: 1 negative amount, 2 dropoff before pickup, 4 pickup outside the file''s month, 8 unknown zone 264/265, 16 zero distance, 32 over 100 mph (README, "Quality flags")';
+
+-- Load history and quarantine.
+--
+-- taxi.load_runs: one row per taxi_load call (taxi_load_dir makes one per file it loads). The
+-- row is written as 'running' by a short-lived background worker in its own transaction, so other
+-- sessions see the load while it runs; 'succeeded' is written in the loading transaction, with
+-- the trips; 'failed' again by a background worker, after the load's work was rolled back, so it
+-- survives the ERROR that taxi_load raises. Loads are recorded on behalf of the loading role by
+-- the owner of these tables: loading roles need no privileges on them.
+CREATE TABLE taxi.load_runs (
+    load_id         bigint      PRIMARY KEY,
+    file_path       text        NOT NULL,
+    file_size       bigint,
+    file_sha256     bytea       CHECK (octet_length(file_sha256) = 32),
+    file_month      date,
+    loaded_by       name        NOT NULL,
+    backend_pid     integer     NOT NULL,
+    transaction_id  xid8        NOT NULL,
+    started_at      timestamptz NOT NULL,
+    finished_at     timestamptz,
+    status          text        NOT NULL CHECK (status IN ('running', 'succeeded', 'failed')),
+    chunk_size      integer     NOT NULL,
+    rows_read       bigint,
+    rows_inserted   bigint,
+    rows_duplicate  bigint,
+    rows_rejected   bigint,
+    flag_counts     jsonb,
+    error_sqlstate  text,
+    error_message   text,
+    error_detail    text,
+    CONSTRAINT load_runs_rows_add_up CHECK (status <> 'succeeded'
+        OR rows_read = rows_inserted + rows_duplicate + rows_rejected),
+    CONSTRAINT load_runs_failure_has_error CHECK (status <> 'failed' OR error_sqlstate IS NOT NULL)
+);
+CREATE INDEX load_runs_sha256_idx ON taxi.load_runs (file_sha256) WHERE status = 'succeeded';
+COMMENT ON TABLE taxi.load_runs IS
+    'One row per taxi_load call: file, checksum, who, when, status (running, succeeded, failed), row counts, quality flag counts, error';
+COMMENT ON COLUMN taxi.load_runs.file_sha256 IS
+    'SHA-256 of the whole file: the identity taxi_load_dir uses (a renamed file is the same file)';
+COMMENT ON COLUMN taxi.load_runs.file_month IS
+    'The month the file name states (…YYYY-MM.parquet), against which outside_file_month is flagged';
+COMMENT ON COLUMN taxi.load_runs.transaction_id IS
+    'The loading transaction: a row still running whose transaction is no longer in progress is marked failed by the next load';
+COMMENT ON COLUMN taxi.load_runs.flag_counts IS
+    'Storable rows of the file (inserted or duplicate) carrying each quality flag, by flag name (README, "Quality flags")';
+
+-- Rows of a file that could not be stored, with why and the row as the file holds it.
+CREATE TABLE taxi.rejected_rows (
+    load_id     bigint NOT NULL REFERENCES taxi.load_runs ON DELETE CASCADE,
+    row_number  bigint NOT NULL,
+    reason      text   NOT NULL,
+    raw         jsonb  NOT NULL,
+    PRIMARY KEY (load_id, row_number)
+);
+COMMENT ON TABLE taxi.rejected_rows IS
+    'Rows taxi_load could not store (NULL pickup or dropoff, a value outside its column''s range, a timestamp PostgreSQL cannot hold, NUL in text)';
+COMMENT ON COLUMN taxi.rejected_rows.row_number IS '1-based row number in the file';
+COMMENT ON COLUMN taxi.rejected_rows.raw IS
+    'The row''s values as the file holds them, keyed by the file''s column names (numbers as numbers, other values as text; NUL as the text \u0000)';
+
+SELECT pg_catalog.pg_extension_config_dump('taxi.load_runs', '');
+SELECT pg_catalog.pg_extension_config_dump('taxi.rejected_rows', '');
+
+CREATE FUNCTION "taxi_load_dir"(
+	"dir" TEXT,
+	"pattern" TEXT DEFAULT '*.parquet',
+	"chunk_size" INT DEFAULT NULL
+) RETURNS TABLE (
+	"file" TEXT,
+	"status" TEXT,
+	"load_id" bigint,
+	"rows_read" bigint,
+	"rows_inserted" bigint,
+	"rows_duplicate" bigint,
+	"rows_rejected" bigint,
+	"error_sqlstate" TEXT,
+	"error_message" TEXT
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'taxi_load_dir_wrapper';

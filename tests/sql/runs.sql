@@ -1,0 +1,72 @@
+-- Operating taxi_loader: the load history, quarantined rows, quality flags and folder loads, as
+-- an operator sees them from psql.
+CREATE EXTENSION taxi_loader;
+\set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
+\set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
+\set quarantine :fixtures '/yellow_tripdata_2025-01_quarantine.parquet'
+\set VERBOSITY default
+\set SHOW_CONTEXT never
+-- A folder: a renamed copy of a file is loaded once, a bad file fails and the others go on; a
+-- second call loads nothing.
+SELECT regexp_replace(file, '.*/', '') AS file, status, load_id, rows_read, rows_inserted,
+       rows_duplicate, rows_rejected, error_sqlstate, error_message
+FROM taxi_load_dir(:'fixtures' || '/inbox');
+SELECT regexp_replace(file, '.*/', '') AS file, status, load_id, error_sqlstate
+FROM taxi_load_dir(:'fixtures' || '/inbox', pattern => 'yellow_*');
+SELECT * FROM taxi_load_dir(:'fixtures' || '/inbox/yellow_tripdata_2025-02.parquet');
+SELECT * FROM taxi_load_dir(NULL);
+-- Each content succeeded once.
+SELECT encode(file_sha256, 'hex') = encode(lag(file_sha256) OVER (ORDER BY load_id), 'hex') AS same_as_previous, count(*) OVER (PARTITION BY file_sha256) AS loads
+FROM taxi.load_runs WHERE status = 'succeeded' AND file_path LIKE '%/inbox/%' ORDER BY load_id;
+-- A success, a reload, a failure: one row each. The failure's row survives its ERROR.
+SELECT rows_read, rows_inserted, rows_duplicate, rows_rejected FROM taxi_load(:'sample5000');
+SELECT rows_read, rows_inserted, rows_duplicate, rows_rejected FROM taxi_load(:'sample5000', 700);
+SELECT * FROM taxi_load('/nonexistent/yellow_tripdata_2024-01.parquet');
+SELECT load_id, regexp_replace(file_path, '.*/', '') AS file, file_size, file_month,
+       left(encode(file_sha256, 'hex'), 16) AS sha256, loaded_by, status, chunk_size,
+       rows_read, rows_inserted, rows_duplicate, rows_rejected, error_sqlstate, error_message,
+       finished_at >= started_at AS timed, backend_pid = pg_backend_pid() AS this_backend
+FROM taxi.load_runs ORDER BY load_id;
+SELECT flag_counts FROM taxi.load_runs WHERE file_path = :'sample5000' AND rows_inserted > 0;
+-- Rows that cannot be stored are quarantined with why and the row as the file holds it; rows
+-- that look wrong are stored with their quality flags. The counts add up.
+SELECT rows_read, rows_inserted, rows_duplicate, rows_rejected FROM taxi_load(:'quarantine');
+SELECT row_number, reason, raw ->> 'tpep_pickup_datetime' AS pickup, raw -> 'fare_amount' AS fare,
+       raw ->> 'store_and_fwd_flag' AS flag, raw -> 'VendorID' AS vendor
+FROM taxi.rejected_rows ORDER BY row_number;
+SELECT flag_counts FROM taxi.load_runs WHERE file_path = :'quarantine';
+SELECT tpep_pickup_datetime, tpep_dropoff_datetime, trip_distance, pulocationid, fare_amount,
+       quality_flags
+FROM taxi.yellow_taxi_trips WHERE load_id = (SELECT load_id FROM taxi.load_runs WHERE file_path = :'quarantine') AND quality_flags <> 0 ORDER BY tpep_pickup_datetime;
+SELECT count(*) AS discrepancies FROM taxi_check_consistency();
+-- Under REPEATABLE READ the start is recorded in the loading transaction (a row committed by
+-- another transaction later than the snapshot could not be updated).
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT rows_inserted FROM taxi_load(:'sample5');
+COMMIT;
+BEGIN ISOLATION LEVEL REPEATABLE READ;
+SELECT * FROM taxi_load(:'fixtures' || '/green_tripdata_2024-01.parquet');
+ROLLBACK;
+-- A load whose caller rolls back after it returned stays running until the next load sees that
+-- its transaction is over.
+BEGIN;
+SELECT load_id AS rolled_back FROM taxi_load(:'sample5') \gset
+ROLLBACK;
+SELECT status FROM taxi.load_runs WHERE load_id = :rolled_back;
+SELECT rows_inserted FROM taxi_load(:'sample5');
+SELECT load_id, status, error_sqlstate, error_message, rows_inserted
+FROM taxi.load_runs WHERE load_id >= :rolled_back - 2 ORDER BY load_id;
+-- The history is readable by its owner; loading roles need no privilege on it.
+CREATE ROLE runs_loader;
+GRANT pg_read_server_files TO runs_loader;
+GRANT USAGE ON SCHEMA taxi TO runs_loader;
+GRANT SELECT, INSERT ON taxi.yellow_taxi_trips TO runs_loader;
+GRANT INSERT ON taxi.fact_trips TO runs_loader;
+GRANT USAGE ON SEQUENCE taxi.load_id_seq TO runs_loader;
+SET ROLE runs_loader;
+SELECT rows_read, rows_rejected FROM taxi_load(:'quarantine');
+SELECT count(*) FROM taxi.load_runs;
+INSERT INTO taxi.load_runs (load_id, file_path, loaded_by, backend_pid, transaction_id, started_at, status, chunk_size)
+VALUES (999, 'forged', 'x', 1, '1', now(), 'succeeded', 1);
+RESET ROLE;
+SELECT loaded_by, status, rows_read, rows_rejected FROM taxi.load_runs ORDER BY load_id DESC LIMIT 1;
