@@ -196,3 +196,5 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION taxi.ensure_fact_partitions(date[]) IS
     'Creates missing partitions of taxi.fact_trips for the given months; called by taxi_load and taxi_rebuild_star.';
+-- Not for direct use: taxi_load and taxi_rebuild_star call it as the extension's owner.
+REVOKE EXECUTE ON FUNCTION taxi.ensure_fact_partitions(date[]) FROM PUBLIC;

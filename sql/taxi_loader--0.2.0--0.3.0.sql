@@ -6,6 +6,9 @@
 -- installation has exactly the objects of a fresh 0.3.0 one.
 \echo Use "ALTER EXTENSION taxi_loader UPDATE TO '0.3.0'" to load this file. \quit
 
+-- taxi_load and taxi_rebuild_star now call it as the extension's owner.
+REVOKE EXECUTE ON FUNCTION taxi.ensure_fact_partitions(date[]) FROM PUBLIC;
+
 -- Added with a constant default: no table rewrite (PostgreSQL 11+).
 ALTER TABLE taxi.yellow_taxi_trips ADD COLUMN quality_flags smallint NOT NULL DEFAULT 0;
 COMMENT ON COLUMN taxi.yellow_taxi_trips.quality_flags IS

@@ -28,22 +28,22 @@ use sql::Statement;
 /// statement) caught at the run's subtransaction.
 pub enum Failure {
     Load(LoadError),
-    Caught(CaughtError),
+    Caught(Box<CaughtError>),
 }
 
 impl Failure {
     fn report(&self) -> (String, String, Option<String>) {
         match self {
             Failure::Load(e) => (e.class().sqlstate().into(), e.to_string(), e.detail()),
-            Failure::Caught(
+            Failure::Caught(c) => match &**c {
                 CaughtError::PostgresError(r)
                 | CaughtError::ErrorReport(r)
-                | CaughtError::RustPanic { ereport: r, .. },
-            ) => (
-                sqlstate_text(r.sql_error_code() as i32),
-                r.message().to_string(),
-                r.detail().map(str::to_string),
-            ),
+                | CaughtError::RustPanic { ereport: r, .. } => (
+                    sqlstate_text(r.sql_error_code() as i32),
+                    r.message().to_string(),
+                    r.detail().map(str::to_string),
+                ),
+            },
         }
     }
 
@@ -205,9 +205,15 @@ pub fn run(
     (Some(load_id), outcome)
 }
 
+/// The owner of the extension's tables (who records loads and creates fact partitions); None
+/// before `ALTER EXTENSION … UPDATE`.
+pub fn extension_owner() -> Option<pg_sys::Oid> {
+    Spi::get_one::<pg_sys::Oid>(sql::OWNER).ok().flatten()
+}
+
 /// The load that already loaded content with checksum `sha256` (hex), if any.
 pub fn loaded_before(sha256: &str) -> Option<i64> {
-    let owner = Spi::get_one::<pg_sys::Oid>(sql::OWNER).ok().flatten()?;
+    let owner = extension_owner()?;
     as_owner(owner, || {
         Spi::get_one_with_args::<i64>(sql::LOADED_BEFORE, &[sha256.into()])
             .ok()
@@ -225,8 +231,8 @@ fn in_subtransaction(f: impl FnOnce() -> Result<Summary, LoadError>) -> Result<S
         pg_sys::BeginInternalSubTransaction(std::ptr::null());
         pg_sys::MemoryContextSwitchTo(memory);
         let result = PgTryBuilder::new(AssertUnwindSafe(|| f().map_err(Failure::Load)))
-            .catch_others(|e| Err(Failure::Caught(e)))
-            .catch_rust_panic(|e| Err(Failure::Caught(e)))
+            .catch_others(|e| Err(Failure::Caught(Box::new(e))))
+            .catch_rust_panic(|e| Err(Failure::Caught(Box::new(e))))
             .execute();
         if result.is_ok() {
             pg_sys::ReleaseCurrentSubTransaction();
@@ -248,7 +254,7 @@ fn statement_as_owner(owner: pg_sys::Oid, statement: &str, params: &[Option<Stri
 /// role comes back however `f` ends (an error unwinds through the guard, and aborting the
 /// transaction restores it too). Only the fixed statements of this module run this way, and
 /// their operators are schema-qualified, so a caller's search_path cannot redirect them.
-fn as_owner<R>(owner: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
+pub(crate) fn as_owner<R>(owner: pg_sys::Oid, f: impl FnOnce() -> R) -> R {
     struct Restore(pg_sys::Oid, i32);
     impl Drop for Restore {
         fn drop(&mut self) {

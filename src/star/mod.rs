@@ -113,9 +113,7 @@ impl Star {
                     Date::new(y, m as u8, 1).expect("first day of a month")
                 })
                 .collect();
-            client
-                .update(sql::ENSURE_PARTITIONS, None, &[months.into()])
-                .expect("create fact partitions");
+            ensure_partitions(client, months);
             for p in new {
                 let name = p.table_name();
                 let oid = client
@@ -247,9 +245,7 @@ fn taxi_rebuild_star(
             .and_then(|t| t.first().get_one::<Vec<Date>>())
             .expect("months of trips")
             .unwrap_or_default();
-        client
-            .update(sql::ENSURE_PARTITIONS, None, &[months.into()])
-            .expect("create fact partitions");
+        ensure_partitions(client, months);
         let truncate = from.is_none()
             && client
                 .select(sql::MAY_TRUNCATE_FACTS, Some(1), &[])
@@ -291,6 +287,21 @@ fn taxi_rebuild_star(
 
 fn midnight(d: Date) -> Timestamp {
     Timestamp::try_from(d.to_pg_epoch_days() as i64 * 86_400_000_000).expect("timestamp of a date")
+}
+
+/// Creates the partitions of `months` that are missing. As the extension's owner: the function
+/// is not executable by PUBLIC, so the only partitions anyone can create are those of the trips
+/// they load (or rebuild).
+fn ensure_partitions(client: &mut pgrx::spi::SpiClient<'_>, months: Vec<Date>) {
+    let Some(owner) = crate::runs::extension_owner() else {
+        error!("taxi_loader's objects are older than its library: run ALTER EXTENSION taxi_loader UPDATE")
+    };
+    crate::runs::as_owner(owner, || {
+        client
+            .update(sql::ENSURE_PARTITIONS, None, &[months.into()])
+            .map(|_| ())
+    })
+    .expect("create fact partitions");
 }
 
 #[cfg(any(test, feature = "pg_test"))]
