@@ -242,7 +242,7 @@ impl LoadError {
                 "A smaller chunk_size needs less memory per chunk; a file whose values are this large is not a trip file anyone should load.".to_string()
             }
             LoadError::NotUpdated { .. } => {
-                "Run ALTER EXTENSION taxi_loader UPDATE (then SELECT * FROM taxi_rebuild_star() for the trips loaded before it).".to_string()
+                "Run ALTER EXTENSION taxi_loader UPDATE (coming from 0.1.0, then SELECT * FROM taxi_rebuild_star() once for the trips loaded before it).".to_string()
             }
         };
         Some(h)

@@ -3,7 +3,8 @@ CREATE EXTENSION taxi_loader;
 \dx taxi_loader
 -- Callable unqualified, with exactly these arguments and result columns.
 SELECT p.oid::regprocedure AS function, pg_get_function_result(p.oid) AS returns,
-       p.prosecdef AS security_definer, p.proconfig
+       p.prosecdef AS security_definer, p.proconfig,
+       coalesce(array_to_string(p.proacl, ' '), 'default (PUBLIC may execute)') AS privileges
 FROM pg_depend d JOIN pg_proc p ON p.oid = d.objid
 WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'taxi_loader')
   AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'

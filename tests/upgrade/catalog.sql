@@ -27,7 +27,9 @@ SELECT md5(string_agg(x, E'\n' ORDER BY x)) AS digest FROM (
     UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'taxi'
     UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
               WHERE connamespace = 'taxi'::regnamespace
-    UNION ALL SELECT 'extconfig ' || extconfig::regclass[]::text FROM pg_extension WHERE extname = 'taxi_loader'
+    -- The set of dumped tables; their order is that of registration, which differs by route.
+    UNION ALL SELECT 'extconfig ' || string_agg(c::regclass::text, ',' ORDER BY c::regclass::text)
+              FROM pg_extension, unnest(extconfig) AS c WHERE extname = 'taxi_loader'
     UNION ALL SELECT 'vendor ' || md5(string_agg(t::text, ',' ORDER BY t::text)) FROM taxi.vendor t
     UNION ALL SELECT 'rate_code ' || md5(string_agg(t::text, ',' ORDER BY t::text)) FROM taxi.rate_code t
     UNION ALL SELECT 'payment_type ' || md5(string_agg(t::text, ',' ORDER BY t::text)) FROM taxi.payment_type t
