@@ -35,6 +35,8 @@ pub enum Class {
     ObjectNotInPrerequisiteState,
     /// 54000: decoding the file would need more memory than a load may use.
     ProgramLimitExceeded,
+    /// 22000: more rows of the file cannot be stored than `taxi.max_rejected_rows` allows.
+    DataException,
 }
 
 impl Class {
@@ -54,6 +56,7 @@ impl Class {
             Class::InvalidParameterValue => "22023",
             Class::ObjectNotInPrerequisiteState => "55000",
             Class::ProgramLimitExceeded => "54000",
+            Class::DataException => "22000",
         }
     }
 }
@@ -134,6 +137,14 @@ pub enum LoadError {
     #[error("file \"{path}\" would decode to more memory than taxi_load may use")]
     TooLarge { path: String, detail: String },
 
+    /// More unstorable rows than `taxi.max_rejected_rows`.
+    #[error("file \"{path}\" has more than {limit} rows that cannot be stored")]
+    TooManyRejected {
+        path: String,
+        limit: i64,
+        first: String,
+    },
+
     /// The library was updated, `ALTER EXTENSION … UPDATE` not yet run.
     #[error("taxi_loader's objects are older than its library: {missing} does not exist")]
     NotUpdated { missing: &'static str },
@@ -147,6 +158,7 @@ impl LoadError {
             }
             LoadError::NotUpdated { .. } => Class::ObjectNotInPrerequisiteState,
             LoadError::TooLarge { .. } => Class::ProgramLimitExceeded,
+            LoadError::TooManyRejected { .. } => Class::DataException,
             LoadError::RelativePath { .. } | LoadError::InvalidChunkSize { .. } => {
                 Class::InvalidParameterValue
             }
@@ -185,6 +197,7 @@ impl LoadError {
                 Some(d)
             }
             LoadError::Io { source, .. } => Some(source.to_string()),
+            LoadError::TooManyRejected { first, .. } => Some(format!("The first: {first}.")),
             _ => None,
         }
     }
@@ -231,6 +244,9 @@ impl LoadError {
             }
             LoadError::UnsupportedType { expected, .. } => {
                 format!("The column must hold {expected}.")
+            }
+            LoadError::TooManyRejected { .. } => {
+                "Nothing of the file was loaded. Many unstorable rows usually mean a file this loader misreads; to load it anyway and quarantine them, raise taxi.max_rejected_rows (-1: no limit).".to_string()
             }
             LoadError::NotADirectory { .. } => {
                 "taxi_load_dir takes the folder of the files; taxi_load takes one file.".to_string()

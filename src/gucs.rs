@@ -47,6 +47,12 @@ pub static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(0);
 /// every chunk): `taxi_load` sends a NOTICE every this many chunks; -1 never.
 pub static PROGRESS_EVERY: GucSetting<i32> = GucSetting::<i32>::new(0);
 
+/// `taxi.max_rejected_rows` (user-settable, default 1000; -1 = no limit): a file with more rows
+/// that cannot be stored fails instead of loading. A few unstorable rows are data errors to
+/// quarantine; thousands mean a file the loader misreads, whose rows should not all end up as
+/// jsonb in `taxi.rejected_rows`.
+pub static MAX_REJECTED_ROWS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+
 pub fn init() {
     GucRegistry::define_int_guc(
         c"taxi.chunk_size",
@@ -73,6 +79,16 @@ pub fn init() {
         c"taxi_load sends a progress NOTICE every this many chunks; 0 means about every 10% of the file (never after every chunk), -1 never.",
         c"Other sessions see a running load in taxi.load_progress and pg_stat_progress_copy.",
         &PROGRESS_EVERY,
+        -1,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"taxi.max_rejected_rows",
+        c"A file with more rows that cannot be stored than this fails instead of loading; -1 means no limit.",
+        c"Rows that cannot be stored are quarantined in taxi.rejected_rows while the load goes on.",
+        &MAX_REJECTED_ROWS,
         -1,
         i32::MAX,
         GucContext::Userset,

@@ -23,6 +23,7 @@ fn sqlstate(class: Class) -> PgSqlErrorCode {
         Class::InvalidParameterValue => ERRCODE_INVALID_PARAMETER_VALUE,
         Class::ObjectNotInPrerequisiteState => ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
         Class::ProgramLimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+        Class::DataException => ERRCODE_DATA_EXCEPTION,
     }
 }
 
@@ -59,6 +60,9 @@ mod sqlstates {
             Class::NotNullViolation,
             Class::CharacterNotInRepertoire,
             Class::InvalidParameterValue,
+            Class::ObjectNotInPrerequisiteState,
+            Class::ProgramLimitExceeded,
+            Class::DataException,
         ];
         for class in classes {
             let code = sqlstate(class) as i32;
@@ -205,6 +209,17 @@ mod tests {
                 100,
                 "42501",
                 &["permission denied to read server file"],
+            );
+        }
+        // taxi_load_dir too, before it lists the folder (also through a symlink to it).
+        let dir_link = scratch("link_to_fixtures");
+        let _ = std::fs::remove_file(&dir_link);
+        std::os::unix::fs::symlink(FIXTURE_DIR, &dir_link).unwrap();
+        for dir in [FIXTURE_DIR.to_string(), dir_link] {
+            let e = sql_error(&format!("SELECT * FROM taxi_load_dir('{dir}')"));
+            assert!(
+                e.starts_with("42501: permission denied to read server file"),
+                "{e}"
             );
         }
         Spi::run("RESET ROLE").unwrap();

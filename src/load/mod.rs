@@ -233,7 +233,7 @@ fn load_into(run: &mut Run, path: &str, chunk_size: i64) -> Result<Summary, Load
             flags,
             not_stored,
         } = chunk?;
-        run.reject(&batch.rejected);
+        run.reject(&batch.rejected)?;
         run.count_flags(&flags, 0..batch.len());
         let candidates = match (mode, not_stored) {
             (Mode::Probe, _) => {

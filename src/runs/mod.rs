@@ -78,13 +78,27 @@ pub struct Run {
     /// Quality flags over the file's storable rows, in [`FLAGS`] order.
     pub flag_counts: [u64; FLAGS.len()],
     pub rows_rejected: u64,
+    path: String,
+    /// `taxi.max_rejected_rows` when the run began (-1: no limit).
+    max_rejected: i64,
 }
 
 impl Run {
-    /// Quarantines a chunk's unstorable rows with the load.
-    pub fn reject(&mut self, rows: &[Rejected]) {
+    /// Quarantines a chunk's unstorable rows with the load; fails the load once there are more
+    /// than `taxi.max_rejected_rows`.
+    pub fn reject(&mut self, rows: &[Rejected]) -> Result<(), LoadError> {
         if rows.is_empty() {
-            return;
+            return Ok(());
+        }
+        if self.max_rejected >= 0
+            && self.rows_rejected + rows.len() as u64 > self.max_rejected as u64
+        {
+            let first = &rows[0];
+            return Err(LoadError::TooManyRejected {
+                path: self.path.clone(),
+                limit: self.max_rejected,
+                first: format!("row {}: {}", first.row, first.reason),
+            });
         }
         let numbers: Vec<i64> = rows.iter().map(|r| r.row as i64).collect();
         let reasons: Vec<&str> = rows.iter().map(|r| r.reason.as_str()).collect();
@@ -100,6 +114,7 @@ impl Run {
         })
         .expect("quarantine rows");
         self.rows_rejected += rows.len() as u64;
+        Ok(())
     }
 
     /// Counts the quality flags of rows `rows` of a chunk.
@@ -169,6 +184,8 @@ pub fn run(
         owner,
         flag_counts: [0; FLAGS.len()],
         rows_rejected: 0,
+        path: path.to_string(),
+        max_rejected: crate::gucs::MAX_REJECTED_ROWS.get() as i64,
     };
     let outcome = in_subtransaction(|| {
         if !autonomous {
@@ -555,6 +572,24 @@ mod tests {
             )),
             "2 passenger_count: not a whole number (1.5) 1.5"
         );
+        // More unstorable rows than taxi.max_rejected_rows: the load fails, nothing of it remains,
+        // and the first bad row is named.
+        let before = fingerprint();
+        Spi::run("SET LOCAL taxi.max_rejected_rows = 5").unwrap();
+        let e = load_error(&scratch("yellow_tripdata_2024-03.parquet"), 1000);
+        assert!(
+            e.starts_with("22000: file")
+                && e.contains("has more than 5 rows that cannot be stored")
+                && e.contains("The first: row 11: tpep_pickup_datetime"),
+            "{e}"
+        );
+        assert_eq!(run_row(last_load_id()), "failed 22000 1000 t t t");
+        Spi::run("SET LOCAL taxi.max_rejected_rows = 6").unwrap();
+        assert_eq!(
+            load(&scratch("yellow_tripdata_2024-03.parquet"), 1000).rejected,
+            6
+        );
+        assert_eq!(fingerprint(), before);
     }
 
     #[pg_test]
