@@ -1,5 +1,6 @@
-//! `taxi_load(path, chunk_size)`: read → convert → hash → stage → merge, chunk by chunk, all in
-//! the caller's transaction. Thin glue over the pgrx-free core.
+//! `taxi_load(path, chunk_size)`: read → convert → hash → stage → merge, chunk by chunk, in a
+//! subtransaction of the caller's transaction, recorded as a run (`crate::runs`). Thin glue over
+//! the pgrx-free core.
 
 mod dir;
 mod progress;
