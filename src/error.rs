@@ -255,7 +255,7 @@ impl LoadError {
                 "chunk_size is the number of rows read, hashed and written at a time; 100000 is a good value.".to_string()
             }
             LoadError::TooLarge { .. } => {
-                "A smaller chunk_size needs less memory per chunk; a file whose values are this large is not a trip file anyone should load.".to_string()
+                "A smaller chunk_size needs less memory per chunk. Pages this large need the file rewritten with smaller pages (every writer's default makes pages of about 1 MB); values this large are not trip data.".to_string()
             }
             LoadError::NotUpdated { .. } => {
                 "Run ALTER EXTENSION taxi_loader UPDATE (coming from 0.1.0, then SELECT * FROM taxi_rebuild_star() once for the trips loaded before it).".to_string()

@@ -318,4 +318,33 @@ mod tests {
             ],
         );
     }
+
+    /// An honest file whose long strings sit in one 343 MB plain page (compressed to a few
+    /// hundred kilobytes) gets 54000 from its page headers, before the page is decompressed.
+    #[pg_test]
+    fn a_huge_page_is_refused_before_decoding() {
+        let mut trips = generate::generate(&Options {
+            rows: 120_000,
+            ..Options::default()
+        });
+        let long: std::sync::Arc<str> = "Y".repeat(3000).into();
+        let Values::Text(flags) = &mut trips.columns[idx::STORE_AND_FWD_FLAG] else {
+            panic!()
+        };
+        flags.iter_mut().for_each(|f| *f = Some(long.clone()));
+        let path = scratch("huge_page.parquet");
+        generate::write_one_page(&path, &trips, &generate::Vintage::of_year(2024)).unwrap();
+        drop(trips);
+        refused(
+            &path,
+            100_000,
+            "54000",
+            &[
+                "would decode to more memory",
+                "decompressed pages",
+                "store_and_fwd_flag has a page of 343 MB",
+                "smaller pages",
+            ],
+        );
+    }
 }

@@ -1,10 +1,12 @@
 //! Broken parquet files for the fault tests: a good file cut short at many offsets, with wrong
-//! magic, a lying footer length, and bytes flipped in the footer, in page headers and in page
-//! data. Every case must give a clean error (or load, when the damage is harmless) — never a
+//! magic, a lying footer length, absurd row counts and sizes declared by a well-formed footer,
+//! and bytes flipped in the footer, in page headers and in page data. Every case must give a clean error (or load, when the damage is harmless) — never a
 //! crash, never an internal error. pgrx-free.
 
 use bytes::Bytes;
 use parquet::file::metadata::ParquetMetaDataReader;
+
+use crate::read::thrift;
 
 /// One broken file.
 #[derive(Debug, Clone)]
@@ -110,6 +112,36 @@ pub fn cases(good: &[u8]) -> Vec<Case> {
             format!("footer length {len} (true {meta_len})"),
             b,
         ));
+    }
+
+    // The footer's row counts and sizes made absurd: found by walking its Thrift encoding, the
+    // value re-encoded, the footer's length field fixed — a well-formed file that lies.
+    let footer = &good[n - 8 - meta_len..n - 8];
+    let mut fields = Vec::new();
+    thrift::walk_struct(footer, |f| fields.push(f.clone())).expect("the good footer walks");
+    for (path, what) in [
+        (&[3][..], "file row count"),
+        (&[4, 3][..], "row group row count"),
+        (&[4, 2][..], "row group byte size"),
+        (&[4, 1, 3, 5][..], "column value count"),
+        (&[4, 1, 3, 6][..], "column uncompressed size"),
+        (&[4, 1, 3, 7][..], "column compressed size"),
+    ] {
+        let field = fields.iter().find(|f| f.path == path).expect("field");
+        for value in [-1i64, 0, 1 << 40, i64::MAX] {
+            let mut lying = footer[..field.bytes.start].to_vec();
+            lying.extend(thrift::encode_zigzag(value));
+            lying.extend(&footer[field.bytes.end..]);
+            let mut b = good[..n - 8 - meta_len].to_vec();
+            b.extend(&lying);
+            b.extend((lying.len() as u32).to_le_bytes());
+            b.extend(b"PAR1");
+            out.push(case(
+                "declared sizes",
+                format!("{what} {} declared as {value}", field.value),
+                b,
+            ));
+        }
     }
 
     // Bytes of the footer (thrift metadata: schema, row counts, offsets, sizes) changed.
@@ -309,6 +341,6 @@ mod tests {
         assert!(cases.len() >= 200, "{}", cases.len());
         assert!(cases.iter().all(|c| c.bytes != good));
         let kinds: std::collections::BTreeSet<_> = cases.iter().map(|c| c.kind).collect();
-        assert_eq!(kinds.len(), 7, "{kinds:?}");
+        assert_eq!(kinds.len(), 8, "{kinds:?}");
     }
 }

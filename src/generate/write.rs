@@ -11,7 +11,7 @@ use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use arrow::record_batch::RecordBatch;
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::Vintage;
 use crate::trip::{idx, Kind, TripBatch, Values, COLUMNS};
@@ -24,6 +24,20 @@ pub fn write_parquet(
     trips: &TripBatch,
     vintage: &Vintage,
     row_group_rows: usize,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
+        .build();
+    write_parquet_with(path, trips, vintage, props)
+}
+
+/// [`write_parquet`] with the writer's settings given (page sizes, encodings), for odd files.
+pub fn write_parquet_with(
+    path: &str,
+    trips: &TripBatch,
+    vintage: &Vintage,
+    props: WriterProperties,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
@@ -54,10 +68,6 @@ pub fn write_parquet(
         )));
     }
     let schema = Arc::new(Schema::new(fields));
-    let props = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-        .set_max_row_group_row_count(Some(row_group_rows.max(1)))
-        .build();
     let mut writer = ArrowWriter::try_new(File::create(path)?, schema.clone(), Some(props))?;
     // Write in slices so a multi-million-row month never needs a second full copy in memory.
     let step = 65_536;
@@ -73,6 +83,26 @@ pub fn write_parquet(
     }
     writer.close()?;
     Ok(())
+}
+
+/// Writes `trips` as one row group whose columns are each one plain-encoded page, however large:
+/// what a writer told to make huge pages produces (the memory checks must refuse it when the
+/// pages would not fit).
+pub fn write_one_page(
+    path: &str,
+    trips: &TripBatch,
+    vintage: &Vintage,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
+        .set_dictionary_enabled(false)
+        .set_statistics_enabled(EnabledStatistics::None)
+        .set_data_page_size_limit(usize::MAX)
+        .set_data_page_row_count_limit(usize::MAX)
+        .set_write_batch_size(trips.len().max(1))
+        .set_max_row_group_row_count(Some(trips.len().max(1)))
+        .build();
+    write_parquet_with(path, trips, vintage, props)
 }
 
 fn null_column(dt: &DataType, len: usize) -> ArrayRef {

@@ -6,7 +6,11 @@
 //! declares each column chunk's uncompressed size), and a dictionary bomb — a dictionary page
 //! holding one large string that every row references (its uncompressed size is small; decoding
 //! repeats the string for every row). The first is bounded by the declared sizes, the second by
-//! the longest dictionary value times the rows of a chunk.
+//! the longest dictionary value times the rows of a chunk. A third: pages. The decoder holds one
+//! decompressed page of every column (and its dictionary) at once, and a page may be as large as
+//! its header says — an honest writer can put a whole row group of long strings into one page of
+//! hundreds of megabytes that compresses to almost nothing. Every page header is read (not the
+//! pages) and the pages held at once are bounded too.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;
@@ -23,6 +27,16 @@ use crate::trip::Kind;
 
 /// Decoded bytes one chunk may need, estimated (a month at chunk_size 100,000 needs about 10 MB).
 pub const MAX_CHUNK_BYTES: u64 = 512 << 20;
+
+/// Decompressed page bytes held at once while a row group is read: for every column its dictionary
+/// page and its largest data page (a month's pages are about 1 MB each).
+pub const MAX_PAGE_BYTES: u64 = 256 << 20;
+
+/// Bytes read at a time while walking page headers: a header is a few dozen bytes, one with large
+/// statistics a few kilobytes; a header that does not parse within [`MAX_HEADER_BYTES`] is left
+/// to the decoder, which reports it as damaged.
+const HEADER_WINDOW: u64 = 4096;
+const MAX_HEADER_BYTES: u64 = 1 << 20;
 
 /// The longest text value accepted (the one text column, store_and_fwd_flag, holds "Y" or "N").
 pub const MAX_TEXT_BYTES: u64 = 4096;
@@ -91,6 +105,59 @@ impl ChunkReader for Window {
     }
 }
 
+/// The decompressed sizes of a column chunk's dictionary page and of its largest data page, from
+/// its page headers (`start`, `len`: the chunk's bytes). Lenient: the walk stops at the first
+/// header that is not well formed, since the decoder will refuse it with a better message.
+fn page_sizes(file: &File, start: u64, len: u64) -> std::io::Result<(u64, u64)> {
+    let end = start.saturating_add(len);
+    let (mut dictionary, mut largest) = (0u64, 0u64);
+    let mut at = start;
+    let mut window = Vec::new();
+    while at < end {
+        let mut parsed = None;
+        let mut want = HEADER_WINDOW;
+        while parsed.is_none() {
+            let n = want.min(end - at);
+            window.resize(n as usize, 0);
+            file.read_exact_at(&mut window, at)?;
+            parsed = super::thrift::page_sizes(&window);
+            if parsed.is_some() || n < want || want >= MAX_HEADER_BYTES {
+                break;
+            }
+            want *= 16;
+        }
+        let Some(page) = parsed.filter(|p| p.uncompressed >= 0 && p.compressed >= 0) else {
+            break;
+        };
+        let size = page.uncompressed as u64;
+        if page.page_type == super::thrift::DICTIONARY_PAGE {
+            dictionary = dictionary.max(size);
+        } else {
+            largest = largest.max(size);
+        }
+        at = at
+            .saturating_add(page.header_len as u64)
+            .saturating_add(page.compressed as u64);
+    }
+    Ok((dictionary, largest))
+}
+
+/// Where a column chunk's bytes lie, as its metadata says. `ColumnChunkMetaData::byte_range`
+/// panics on negative values, which a damaged footer can hold; here they read as "nothing"
+/// (start past any file) and the decoder reports the damage.
+fn chunk_range(column: &parquet::file::metadata::ColumnChunkMetaData) -> (u64, u64) {
+    let start = column
+        .dictionary_page_offset()
+        .unwrap_or(column.data_page_offset());
+    match (
+        u64::try_from(start),
+        u64::try_from(column.compressed_size()),
+    ) {
+        (Ok(start), Ok(len)) => (start, len),
+        _ => (u64::MAX, 0),
+    }
+}
+
 fn too_large(path: &str, detail: String) -> LoadError {
     LoadError::TooLarge {
         path: path.into(),
@@ -130,12 +197,40 @@ pub fn check(
                 ),
             ));
         }
+        let mut held = 0u64;
+        let mut biggest: Option<(u64, &str)> = None;
+        for &(leaf, _, name) in leaves {
+            let (start, len) = chunk_range(rg.column(leaf));
+            let (dictionary, data) =
+                page_sizes(file, start, len.min(file_len.saturating_sub(start))).map_err(|e| {
+                    LoadError::Io {
+                        path: path.into(),
+                        source: e,
+                    }
+                })?;
+            held = held.saturating_add(dictionary).saturating_add(data);
+            if biggest.is_none_or(|(b, _)| data > b) {
+                biggest = Some((data, name));
+            }
+        }
+        if held > MAX_PAGE_BYTES {
+            let (data, name) = biggest.unwrap_or_default();
+            return Err(too_large(
+                path,
+                format!(
+                    "Row group {g} needs {} MB of decompressed pages at once (at most {} MB); column {name} has a page of {} MB.",
+                    held >> 20,
+                    MAX_PAGE_BYTES >> 20,
+                    data >> 20
+                ),
+            ));
+        }
         for &(leaf, kind, name) in leaves {
             if kind != Kind::Text || rg.column(leaf).dictionary_page_offset().is_none() {
                 continue;
             }
             let column = rg.column(leaf);
-            let (start, len) = column.byte_range();
+            let (start, len) = chunk_range(column);
             if start.checked_add(len).is_none_or(|end| end > file_len) {
                 return Err(LoadError::Corrupt {
                     path: path.into(),

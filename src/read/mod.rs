@@ -17,6 +17,7 @@ pub mod pipeline;
 pub mod raw;
 #[cfg(any(test, feature = "pg_test"))]
 pub mod rewrite;
+pub mod thrift;
 
 use rayon::prelude::*;
 
@@ -26,6 +27,44 @@ use crate::threads;
 use crate::trip::{Rejected, TripBatch, Values, COLUMNS};
 
 const MAGIC: &[u8; 4] = b"PAR1";
+
+/// The footer's row counts must agree: the file's with its row groups', each row group's with the
+/// value counts of the columns read (a flat column holds one value, or a null, per row). A footer
+/// that lies about them makes the decoder stop early or look for rows that are not there: rows
+/// would be lost without an error.
+fn check_counts(
+    path: &str,
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    leaves: &[(usize, crate::trip::Kind, &'static str)],
+) -> Result<(), LoadError> {
+    let corrupt = |detail: String| LoadError::Corrupt {
+        path: path.into(),
+        detail,
+    };
+    let mut sum: i64 = 0;
+    for (g, rg) in metadata.row_groups().iter().enumerate() {
+        let rows = rg.num_rows();
+        for &(leaf, _, name) in leaves {
+            let values = rg.column(leaf).num_values();
+            if values != rows {
+                return Err(corrupt(format!(
+                    "Row group {g} declares {rows} rows, but column {name} {values} values."
+                )));
+            }
+        }
+        sum = sum
+            .checked_add(rows)
+            .filter(|_| rows >= 0)
+            .ok_or_else(|| corrupt(format!("Row group {g} declares {rows} rows.")))?;
+    }
+    let declared = metadata.file_metadata().num_rows();
+    if declared != sum {
+        return Err(corrupt(format!(
+            "The footer declares {declared} rows, its row groups {sum}."
+        )));
+    }
+    Ok(())
+}
 
 /// Reads one file. Iterating yields chunks until the file is exhausted or the first error.
 pub struct TripReader {
@@ -69,6 +108,7 @@ impl TripReader {
                 Some((leaf, COLUMNS[column].kind, COLUMNS[column].source))
             })
             .collect();
+        check_counts(path, builder.metadata(), &leaves)?;
         guarded(path, || {
             limits::check(
                 path,
@@ -479,6 +519,39 @@ mod tests {
         }
         write_parquet(&path, &trips, &Vintage::of_year(2024), 1000).unwrap();
         assert_eq!(read_all(&path, 1000).len(), 50);
+    }
+
+    /// An honest file whose long strings sit in one plain-encoded page of 360 MB (it compresses
+    /// to a few hundred kilobytes): every value is under the length limit and the footer's
+    /// sizes are true, but decoding would hold the whole page. Refused from its page headers.
+    #[test]
+    fn a_huge_page_is_refused_before_decoding() {
+        let path = tmp("huge_page.parquet");
+        let write = |rows: usize, value_len: usize| {
+            let mut trips = generate(&Options {
+                rows,
+                ..Options::default()
+            });
+            let long: std::sync::Arc<str> = "Y".repeat(value_len).into();
+            let Values::Text(flags) = &mut trips.columns[crate::trip::idx::STORE_AND_FWD_FLAG]
+            else {
+                panic!()
+            };
+            flags.iter_mut().for_each(|f| *f = Some(long.clone()));
+            crate::generate::write_one_page(&path, &trips, &Vintage::of_year(2024)).unwrap();
+        };
+        write(120_000, 3000);
+        assert!(std::fs::metadata(&path).unwrap().len() < 8 << 20);
+        let e = read_to_end(&path, 100_000).expect_err("refused");
+        assert_eq!(e.class().sqlstate(), "54000", "{e}");
+        let detail = e.detail().unwrap();
+        assert!(
+            detail.contains("column store_and_fwd_flag has a page of 343 MB"),
+            "{detail}"
+        );
+        // The same layout with pages that fit loads.
+        write(20_000, 3000);
+        assert_eq!(read_all(&path, 5000).len(), 20_000);
     }
 
     #[test]
