@@ -84,7 +84,6 @@ mod tests {
 
     use crate::generate::{self, Options};
     use crate::testing::*;
-    use crate::trip::{idx, Values};
 
     /// Asserts that loading `path` fails with `sqlstate` and a message containing `words`, and
     /// that the trips table is exactly as before.
@@ -298,13 +297,7 @@ mod tests {
             rows: 200,
             ..Options::default()
         });
-        let huge: std::sync::Arc<str> = "N".repeat(64 << 10).into();
-        let Values::Text(flags) = &mut trips.columns[idx::STORE_AND_FWD_FLAG] else {
-            panic!()
-        };
-        for f in flags.iter_mut() {
-            *f = Some(huge.clone());
-        }
+        trips.fill_store_and_fwd_flag(&"N".repeat(64 << 10));
         let path = write_trips("bomb.parquet", &trips, 2024);
         refused(
             &path,
@@ -327,11 +320,7 @@ mod tests {
             rows: 120_000,
             ..Options::default()
         });
-        let long: std::sync::Arc<str> = "Y".repeat(3000).into();
-        let Values::Text(flags) = &mut trips.columns[idx::STORE_AND_FWD_FLAG] else {
-            panic!()
-        };
-        flags.iter_mut().for_each(|f| *f = Some(long.clone()));
+        trips.fill_store_and_fwd_flag(&"Y".repeat(3000));
         let path = scratch("huge_page.parquet");
         generate::write_one_page(&path, &trips, &generate::Vintage::of_year(2024)).unwrap();
         drop(trips);

@@ -213,6 +213,15 @@ pub struct TripBatch {
 }
 
 impl TripBatch {
+    /// Sets store_and_fwd_flag to `value` on every row (one shared allocation): the memory tests'
+    /// long and repeated text values.
+    pub fn fill_store_and_fwd_flag(&mut self, value: &str) {
+        let value: std::sync::Arc<str> = value.into();
+        if let Values::Text(flags) = &mut self.columns[idx::STORE_AND_FWD_FLAG] {
+            flags.iter_mut().for_each(|f| *f = Some(value.clone()));
+        }
+    }
+
     pub fn empty(capacity: usize) -> TripBatch {
         TripBatch {
             first_row: 0,

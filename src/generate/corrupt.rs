@@ -1,7 +1,8 @@
 //! Broken parquet files for the fault tests: a good file cut short at many offsets, with wrong
 //! magic, a lying footer length, absurd row counts and sizes declared by a well-formed footer,
-//! and bytes flipped in the footer, in page headers and in page data. Every case must give a clean error (or load, when the damage is harmless) — never a
-//! crash, never an internal error. pgrx-free.
+//! and bytes flipped in the footer, in page headers and in page data. Every case must give a
+//! clean error (or load, when the damage is harmless) — never a crash, never an internal error.
+//! pgrx-free.
 
 use bytes::Bytes;
 use parquet::file::metadata::ParquetMetaDataReader;

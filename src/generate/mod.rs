@@ -7,7 +7,7 @@ mod vintage;
 mod write;
 
 pub use vintage::Vintage;
-pub use write::{write_one_page, write_parquet, write_parquet_with};
+pub use write::{write_one_page, write_parquet};
 
 use crate::trip::{idx, TripBatch, Values};
 

@@ -33,7 +33,7 @@ pub fn write_parquet(
 }
 
 /// [`write_parquet`] with the writer's settings given (page sizes, encodings), for odd files.
-pub fn write_parquet_with(
+fn write_parquet_with(
     path: &str,
     trips: &TripBatch,
     vintage: &Vintage,

@@ -492,13 +492,7 @@ mod tests {
             rows: 50,
             ..Options::default()
         });
-        let huge: std::sync::Arc<str> = "Y".repeat(64 << 10).into();
-        let Values::Text(flags) = &mut trips.columns[crate::trip::idx::STORE_AND_FWD_FLAG] else {
-            panic!()
-        };
-        for f in flags.iter_mut() {
-            *f = Some(huge.clone());
-        }
+        trips.fill_store_and_fwd_flag(&"Y".repeat(64 << 10));
         let path = tmp("huge_text.parquet");
         write_parquet(&path, &trips, &Vintage::of_year(2024), 1000).unwrap();
         assert!(
@@ -510,13 +504,7 @@ mod tests {
         let detail = e.detail().unwrap();
         assert!(detail.contains("a value of 65536 bytes"), "{detail}");
         // Long values within the limit load.
-        let long: std::sync::Arc<str> = "N".repeat(4000).into();
-        let Values::Text(flags) = &mut trips.columns[crate::trip::idx::STORE_AND_FWD_FLAG] else {
-            panic!()
-        };
-        for f in flags.iter_mut() {
-            *f = Some(long.clone());
-        }
+        trips.fill_store_and_fwd_flag(&"N".repeat(4000));
         write_parquet(&path, &trips, &Vintage::of_year(2024), 1000).unwrap();
         assert_eq!(read_all(&path, 1000).len(), 50);
     }
@@ -532,12 +520,7 @@ mod tests {
                 rows,
                 ..Options::default()
             });
-            let long: std::sync::Arc<str> = "Y".repeat(value_len).into();
-            let Values::Text(flags) = &mut trips.columns[crate::trip::idx::STORE_AND_FWD_FLAG]
-            else {
-                panic!()
-            };
-            flags.iter_mut().for_each(|f| *f = Some(long.clone()));
+            trips.fill_store_and_fwd_flag(&"Y".repeat(value_len));
             crate::generate::write_one_page(&path, &trips, &Vintage::of_year(2024)).unwrap();
         };
         write(120_000, 3000);
