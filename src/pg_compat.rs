@@ -1,4 +1,4 @@
-//! The differences between the PostgreSQL versions taxi_loader supports (14, 15, 16), in one
+//! The differences between the PostgreSQL versions taxi_loader supports (14 to 18), in one
 //! place, behind cfg aliases.
 
 use std::ffi::CStr;
@@ -12,7 +12,7 @@ pub fn reserve_guc_prefix(prefix: &'static CStr) {
     unsafe {
         pg_sys::EmitWarningsOnPlaceholders(prefix.as_ptr())
     }
-    #[cfg(any(feature = "pg15", feature = "pg16"))]
+    #[cfg(not(feature = "pg14"))]
     unsafe {
         pg_sys::MarkGUCPrefixReserved(prefix.as_ptr())
     }

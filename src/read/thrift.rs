@@ -78,6 +78,7 @@ impl<F: FnMut(&IntField)> Walker<'_, F> {
                 Some(())
             }
             7 => self.skip(8),
+            13 => self.skip(16), // uuid
             8 => {
                 let len = self.varint()?;
                 self.skip(len)
