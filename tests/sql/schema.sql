@@ -1,6 +1,9 @@
 -- The objects CREATE EXTENSION makes: the functions, the trips table, the lookups and the star schema.
 CREATE EXTENSION taxi_loader;
-\dx taxi_loader
+-- (\dx shows another column from psql 18 on: the same facts as a query, alike on every version.)
+SELECT extname AS name, extversion AS version, extnamespace::regnamespace AS schema,
+       obj_description(oid, 'pg_extension') AS description
+FROM pg_extension WHERE extname = 'taxi_loader';
 -- Callable unqualified, with exactly these arguments and result columns.
 SELECT p.oid::regprocedure AS function, pg_get_function_result(p.oid) AS returns,
        p.prosecdef AS security_definer, p.proconfig,
