@@ -38,8 +38,9 @@ pub const MAX_PAGE_BYTES: u64 = 256 << 20;
 const HEADER_WINDOW: u64 = 4096;
 const MAX_HEADER_BYTES: u64 = 1 << 20;
 
-/// Bytes read from the file at once while walking page headers, so that the headers of small pages
-/// are walked from one read.
+/// Bytes read from the file at once while walking page headers: sixteen times a header's first
+/// window, so that a window past what is held is read again at most once in sixteen (the bytes
+/// read stay near the chunk's size, however small or large its pages).
 const READ_AHEAD: u64 = 64 << 10;
 
 /// The longest text value accepted (the one text column, store_and_fwd_flag, holds "Y" or "N").
