@@ -196,25 +196,31 @@ enum PageError {
     Malformed { offset: u64 },
 }
 
-/// Walks the footer before the parquet crate decodes it, for the reason [`page_sizes`] walks page
-/// headers: its work must stay proportional to the footer's size. `file_len` is at least 12 and
-/// the file ends with "PAR1" (checked before).
-pub fn check_footer(
+/// The footer's bytes, walked before the parquet crate decodes them, for the reason
+/// [`page_sizes`] walks page headers: its work must stay proportional to the footer's size. The
+/// reader decodes these bytes; the file's footer is read once. `file_len` is at least 12 and the
+/// file ends with "PAR1" (checked before).
+pub fn read_footer(
     path: &str,
     file: &File,
     file_len: u64,
     work: &mut Work,
-) -> Result<(), LoadError> {
+) -> Result<Vec<u8>, LoadError> {
     let io = |e| LoadError::Io {
         path: path.into(),
         source: e,
+    };
+    let corrupt = |detail| LoadError::Corrupt {
+        path: path.into(),
+        detail,
     };
     let mut tail = [0u8; 4];
     file.read_exact_at(&mut tail, file_len - 8).map_err(io)?;
     let len = u64::from(u32::from_le_bytes(tail));
     if len + 8 > file_len - 4 {
-        // The parquet crate's own message says it best.
-        return Ok(());
+        return Err(corrupt(format!(
+            "The footer declares {len} bytes of metadata, but the file is only {file_len} bytes."
+        )));
     }
     let mut footer = vec![0u8; len as usize];
     file.read_exact_at(&mut footer, file_len - 8 - len)
@@ -222,12 +228,11 @@ pub fn check_footer(
     work.bytes_read += len + 4;
     work.thrift_walked += len;
     if super::thrift::walk_struct(&footer, |_| {}).is_none() {
-        return Err(LoadError::Corrupt {
-            path: path.into(),
-            detail: format!("The footer ({len} bytes) is not well-formed Thrift."),
-        });
+        return Err(corrupt(format!(
+            "The footer ({len} bytes) is not well-formed Thrift."
+        )));
     }
-    Ok(())
+    Ok(footer)
 }
 
 /// Where a column chunk's bytes lie, as its metadata says. `ColumnChunkMetaData::byte_range`

@@ -6,11 +6,16 @@ use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
+use std::sync::Arc;
 
 use arrow::datatypes::Schema;
 use arrow::record_batch::RecordBatch;
-use parquet::arrow::arrow_reader::{ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder};
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
 use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::ParquetMetaDataReader;
 
 pub mod limits;
 pub mod pipeline;
@@ -91,16 +96,19 @@ impl TripReader {
         let file = open_regular_file(path)?;
         let file_size = file.metadata().map_err(|e| io(path, e))?.len();
         check_magic(path, &file, file_size)?;
-        limits::check_footer(path, &file, file_size, work)?;
+        let footer = limits::read_footer(path, &file, file_size, work)?;
         let limits_file = file.try_clone().map_err(|e| io(path, e))?;
 
-        let builder =
-            guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file))?.map_err(|e| {
-                LoadError::Corrupt {
-                    path: path.into(),
-                    detail: e.to_string(),
-                }
-            })?;
+        let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
+            path: path.into(),
+            detail: e.to_string(),
+        };
+        let metadata = guarded(path, || {
+            let metadata = ParquetMetaDataReader::decode_metadata(&footer)?;
+            ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new())
+        })?
+        .map_err(corrupt)?;
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let matched = match_columns(path, builder.schema())?;
 
         let mut roots: Vec<usize> = matched.iter().flatten().copied().collect();
@@ -138,10 +146,7 @@ impl TripReader {
                 .with_projection(mask)
                 .build()
         })?
-        .map_err(|e| LoadError::Corrupt {
-            path: path.into(),
-            detail: e.to_string(),
-        })?;
+        .map_err(corrupt)?;
 
         Ok(TripReader {
             path: path.into(),
