@@ -1,13 +1,16 @@
-//! Every setting of taxi_loader, each a documented static, registered in `_PG_init`. The `taxi`
-//! prefix is reserved: a misspelt `taxi.*` setting is reported instead of silently accepted.
+//! Every setting of taxi_loader, registered in `_PG_init`. The statics are private: the rest of
+//! the extension reads them through the typed getters below, which decode sentinel values (0,
+//! -1) once. The `taxi` prefix is reserved: a misspelt `taxi.*` setting is reported instead of
+//! silently accepted.
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
+use taxi_core::policy::{ProgressEvery, Settings, WriteSetting, MAX_CHUNK_SIZE};
 
 use crate::pg_compat;
 
 /// How `taxi_load` writes rows (`taxi.write_mode`).
 #[derive(PostgresGucEnum, Clone, Copy, PartialEq, Eq, Debug)]
-pub enum WriteMode {
+enum WriteMode {
     /// Choose per load (the default): `bulk` when the loading role owns the target and it is
     /// empty, or holds at most twice as many trips as the file and the file's first chunk is
     /// mostly new; `known` for other targets of at most twice the file; `probe` for larger ones.
@@ -28,30 +31,83 @@ pub enum WriteMode {
 
 /// `taxi.write_mode` (user-settable): see [`WriteMode`]. For benchmarks, and for anyone who wants
 /// one write path for every load.
-pub static WRITE_MODE: GucSetting<WriteMode> = GucSetting::<WriteMode>::new(WriteMode::Auto);
+static WRITE_MODE: GucSetting<WriteMode> = GucSetting::<WriteMode>::new(WriteMode::Auto);
 
 /// `taxi.star` (user-settable, default on): taxi_load writes the fact rows of the trips it
 /// inserts. Off only to measure what the star schema costs, or for a backfill followed by
 /// `taxi_rebuild_star()`; until then `taxi_check_consistency()` reports the missing facts.
-pub static STAR: GucSetting<bool> = GucSetting::<bool>::new(true);
+static STAR: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 /// `taxi.chunk_size` (user-settable, default 100000): rows read, hashed and written at a time
 /// when `taxi_load` is called without `chunk_size`.
-pub static CHUNK_SIZE: GucSetting<i32> = GucSetting::<i32>::new(100_000);
+static CHUNK_SIZE: GucSetting<i32> = GucSetting::<i32>::new(100_000);
 
 /// `taxi.workers` (user-settable, default 0 = one per core, at most 8): threads that convert,
 /// hash and compare rows. The backend's own thread writes; these only see plain Rust data.
-pub static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(0);
+static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// `taxi.progress_every` (user-settable, default 0 = about every 10% of the file, never after
 /// every chunk): `taxi_load` sends a NOTICE every this many chunks; -1 never.
-pub static PROGRESS_EVERY: GucSetting<i32> = GucSetting::<i32>::new(0);
+static PROGRESS_EVERY: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// `taxi.max_rejected_rows` (user-settable, default 1000; -1 = no limit): a file with more rows
 /// that cannot be stored fails instead of loading. A few unstorable rows are data errors to
 /// quarantine; thousands mean a file the loader misreads, whose rows should not all end up as
 /// jsonb in `taxi.rejected_rows`.
-pub static MAX_REJECTED_ROWS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+static MAX_REJECTED_ROWS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+
+/// `taxi.chunk_size`.
+pub fn chunk_size() -> i64 {
+    CHUNK_SIZE.get() as i64
+}
+
+/// `taxi.workers`, 0 decoded to one per core, at most 8.
+pub fn workers() -> usize {
+    match WORKERS.get() {
+        n if n > 0 => n as usize,
+        _ => taxi_core::threads::default_workers(),
+    }
+}
+
+/// `taxi.max_rejected_rows`; None for -1 (no limit).
+pub fn max_rejected_rows() -> Option<u64> {
+    u64::try_from(MAX_REJECTED_ROWS.get()).ok()
+}
+
+/// `taxi.progress_every`, decoded.
+pub fn progress_every() -> ProgressEvery {
+    match PROGRESS_EVERY.get() {
+        0 => ProgressEvery::Auto,
+        n if n < 0 => ProgressEvery::Never,
+        n => ProgressEvery::Chunks(n as u64),
+    }
+}
+
+/// `taxi.star`.
+pub fn star() -> bool {
+    STAR.get()
+}
+
+/// `taxi.write_mode`.
+pub fn write_mode() -> WriteSetting {
+    match WRITE_MODE.get() {
+        WriteMode::Auto => WriteSetting::Auto,
+        WriteMode::Bulk => WriteSetting::Bulk,
+        WriteMode::Known => WriteSetting::Known,
+        WriteMode::Probe => WriteSetting::Probe,
+    }
+}
+
+/// Everything a load reads from the settings, read once when it starts.
+pub fn load_settings() -> Settings {
+    Settings {
+        write: write_mode(),
+        star: star(),
+        workers: workers(),
+        progress_every: progress_every(),
+        max_rejected_rows: max_rejected_rows(),
+    }
+}
 
 pub fn init() {
     GucRegistry::define_int_guc(
@@ -60,7 +116,7 @@ pub fn init() {
         c"Peak memory grows with it (about 460 MB at 100000 for a month of trips, 970 MB at 500000).",
         &CHUNK_SIZE,
         1,
-        crate::load::MAX_CHUNK_SIZE as i32,
+        MAX_CHUNK_SIZE as i32,
         GucContext::Userset,
         GucFlags::default(),
     );

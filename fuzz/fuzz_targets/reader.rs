@@ -11,7 +11,7 @@ fuzz_target!(|data: &[u8]| {
     QUIET.call_once(|| std::panic::set_hook(Box::new(|_| {})));
     let path = format!("/dev/shm/taxi_loader_fuzz_{}.parquet", std::process::id());
     std::fs::write(&path, data).unwrap();
-    if let Ok(reader) = taxi_loader::read::TripReader::open(&path, 1000) {
+    if let Ok(reader) = taxi_core::read::TripReader::open(&path, 1000) {
         for chunk in reader {
             if chunk.is_err() {
                 break;

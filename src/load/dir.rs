@@ -1,95 +1,56 @@
-//! `taxi_load_dir(dir, pattern)`: every file of a folder whose content was not loaded before,
-//! in name order, each as its own recorded run. Identity is the file's SHA-256: a renamed copy
-//! is skipped, a re-published file with new content is loaded. A failing file is recorded as
-//! failed and the others go on. Two concurrent calls serialize per content on an advisory lock
-//! held until their transactions end, so no content is loaded twice.
+//! A folder load: every file of a folder whose content was not loaded before, in name order,
+//! each as its own recorded run. Identity is the file's SHA-256: a renamed copy is skipped, a
+//! re-published file with new content is loaded. A failing file is recorded as failed and the
+//! others go on. Two concurrent calls serialize per content on an advisory lock held until
+//! their transactions end, so no content is loaded twice.
 
 use pgrx::prelude::*;
+use taxi_core::error::LoadError;
+use taxi_core::files;
+use taxi_core::policy::Settings;
+use taxi_core::sql::history as sql;
 
-use crate::gucs;
-use crate::report;
-use crate::runs::{self, files, sql};
+use crate::load::{self, history, Summary};
+use crate::postgres::subxact::Failure;
+use crate::report::OrInternal;
 
-#[allow(clippy::type_complexity)]
-#[pg_extern(volatile, parallel_unsafe)]
-fn taxi_load_dir(
-    dir: Option<&str>,
-    pattern: default!(Option<&str>, "'*.parquet'"),
-    chunk_size: default!(Option<i32>, "NULL"),
-) -> TableIterator<
-    'static,
-    (
-        name!(file, String),
-        name!(status, String),
-        name!(load_id, Option<i64>),
-        name!(rows_read, Option<i64>),
-        name!(rows_inserted, Option<i64>),
-        name!(rows_duplicate, Option<i64>),
-        name!(rows_rejected, Option<i64>),
-        name!(error_sqlstate, Option<String>),
-        name!(error_message, Option<String>),
-    ),
-> {
-    let (Some(dir), Some(pattern)) = (dir, pattern) else {
-        ereport!(
-            ERROR,
-            PgSqlErrorCode::ERRCODE_NULL_VALUE_NOT_ALLOWED,
-            "taxi_load_dir: dir and pattern must not be NULL"
-        );
-    };
-    let chunk_size = chunk_size.unwrap_or_else(|| gucs::CHUNK_SIZE.get()) as i64;
+/// What became of one file of the folder.
+pub enum Outcome {
+    /// Its content was loaded before, by this load.
+    Skipped(i64),
+    Succeeded(Option<i64>, Summary),
+    Failed(Option<i64>, Failure),
+}
+
+/// Loads the files of `dir` that match `pattern`; refuses the arguments before listing it.
+pub fn load_dir(
+    dir: &str,
+    pattern: &str,
+    chunk_size: i64,
+    settings: Settings,
+) -> Result<Vec<(String, Outcome)>, LoadError> {
     // The same checks as for one file, before the folder is even listed.
-    if let Err(e) = super::check_arguments(dir, chunk_size) {
-        report::raise(e, "taxi_load_dir");
-    }
-    let paths = files::list(dir, pattern).unwrap_or_else(|e| report::raise(e, "taxi_load_dir"));
+    load::check_arguments(dir, chunk_size)?;
+    let paths = files::list(dir, pattern)?;
     let mut out = Vec::with_capacity(paths.len());
     for path in paths {
         check_for_interrupts!();
         // An unreadable file goes on to fail as a recorded run, with the reader's error.
         let sha = files::sha256_hex(&path).ok();
         if let Some(sha) = &sha {
-            Spi::run_with_args(sql::LOCK_CONTENT, &[sha.as_str().into()]).expect("content lock");
-            if let Some(load_id) = runs::loaded_before(sha) {
-                out.push((
-                    path,
-                    "skipped".into(),
-                    Some(load_id),
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                    None,
-                ));
+            Spi::run_with_args(sql::LOCK_CONTENT, &[sha.as_str().into()])
+                .or_internal("locking a file's content")?;
+            if let Some(load_id) = history::loaded_before(sha) {
+                out.push((path, Outcome::Skipped(load_id)));
                 continue;
             }
         }
-        let (load_id, outcome) = super::run_file(&path, chunk_size, sha);
-        out.push(match outcome {
-            Ok(s) => (
-                path,
-                "succeeded".into(),
-                load_id,
-                Some(s.rows_read),
-                Some(s.rows_inserted),
-                Some(s.rows_duplicate),
-                Some(s.rows_rejected),
-                None,
-                None,
-            ),
-            Err(f) => (
-                path,
-                "failed".into(),
-                load_id,
-                None,
-                None,
-                None,
-                None,
-                Some(f.sqlstate()),
-                Some(f.message()),
-            ),
-        });
+        let (load_id, outcome) = load::run_file(&path, chunk_size, sha, settings);
+        let outcome = match outcome {
+            Ok(s) => Outcome::Succeeded(load_id, s),
+            Err(f) => Outcome::Failed(load_id, f),
+        };
+        out.push((path, outcome));
     }
-    TableIterator::new(out)
+    Ok(out)
 }

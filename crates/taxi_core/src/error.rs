@@ -1,0 +1,385 @@
+//! Every way a load can fail, in one documented enum. pgrx-free: the glue in `report.rs` maps each
+//! [`Class`] to its SQLSTATE exactly once.
+
+use thiserror::Error;
+
+/// The SQLSTATE family of an error. The mapping to PostgreSQL's error codes lives in
+/// `report.rs`; [`Class::sqlstate`] states it here too so the core's tests and docs can name it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Class {
+    /// 58P01: the file does not exist.
+    UndefinedFile,
+    /// 42809: the path names a directory or something else that is not a regular file.
+    WrongObjectType,
+    /// 42501: the operating system or PostgreSQL denies access.
+    InsufficientPrivilege,
+    /// 58030: reading failed for another operating-system reason.
+    IoError,
+    /// 22P04: the file is empty, not parquet, or not a yellow trip file.
+    BadFileFormat,
+    /// XX001: the file starts like parquet but cannot be decoded.
+    DataCorrupted,
+    /// 42804: a column has a type that cannot be mapped onto the trip schema.
+    DatatypeMismatch,
+    /// 22003: a number does not fit its column (or is not a whole number where one is needed).
+    NumericValueOutOfRange,
+    /// 22008: a timestamp PostgreSQL cannot hold.
+    DatetimeFieldOverflow,
+    /// 23502: NULL in a column that requires a value.
+    NotNullViolation,
+    /// 22021: text PostgreSQL cannot hold (a NUL byte).
+    CharacterNotInRepertoire,
+    /// 22023: a bad argument to a function.
+    InvalidParameterValue,
+    /// 55000: the extension's SQL objects are older than its library.
+    ObjectNotInPrerequisiteState,
+    /// 54000: decoding the file would need more memory than a load may use.
+    ProgramLimitExceeded,
+    /// 22000: more rows of the file cannot be stored than `taxi.max_rejected_rows` allows.
+    DataException,
+    /// 22004: a required argument is NULL.
+    NullValueNotAllowed,
+    /// XX000: a statement of the extension's own failed in a way its design rules out (a bug).
+    InternalError,
+}
+
+impl Class {
+    pub const ALL: [Class; 17] = [
+        Class::UndefinedFile,
+        Class::WrongObjectType,
+        Class::InsufficientPrivilege,
+        Class::IoError,
+        Class::BadFileFormat,
+        Class::DataCorrupted,
+        Class::DatatypeMismatch,
+        Class::NumericValueOutOfRange,
+        Class::DatetimeFieldOverflow,
+        Class::NotNullViolation,
+        Class::CharacterNotInRepertoire,
+        Class::InvalidParameterValue,
+        Class::ObjectNotInPrerequisiteState,
+        Class::ProgramLimitExceeded,
+        Class::DataException,
+        Class::NullValueNotAllowed,
+        Class::InternalError,
+    ];
+
+    pub fn sqlstate(self) -> &'static str {
+        match self {
+            Class::UndefinedFile => "58P01",
+            Class::WrongObjectType => "42809",
+            Class::InsufficientPrivilege => "42501",
+            Class::IoError => "58030",
+            Class::BadFileFormat => "22P04",
+            Class::DataCorrupted => "XX001",
+            Class::DatatypeMismatch => "42804",
+            Class::NumericValueOutOfRange => "22003",
+            Class::DatetimeFieldOverflow => "22008",
+            Class::NotNullViolation => "23502",
+            Class::CharacterNotInRepertoire => "22021",
+            Class::InvalidParameterValue => "22023",
+            Class::ObjectNotInPrerequisiteState => "55000",
+            Class::ProgramLimitExceeded => "54000",
+            Class::DataException => "22000",
+            Class::NullValueNotAllowed => "22004",
+            Class::InternalError => "XX000",
+        }
+    }
+}
+
+/// A value that cannot be stored in its column. Raised by the converters, which do not know the
+/// file; the reader quarantines its row (`taxi.rejected_rows`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValueError {
+    /// 1-based row number in the file.
+    pub row: u64,
+    pub column: &'static str,
+    /// The offending value as text.
+    pub value: String,
+    pub reason: &'static str,
+    pub class: Class,
+}
+
+#[derive(Debug, Error)]
+pub enum LoadError {
+    #[error("permission denied to read server file \"{path}\"")]
+    NoPrivilege { path: String },
+
+    #[error("permission denied for table {table}")]
+    NoTablePrivilege { table: &'static str },
+
+    #[error("relative path not allowed for taxi_load: \"{path}\"")]
+    RelativePath { path: String },
+
+    #[error("could not open file \"{path}\" for reading: No such file or directory")]
+    NotFound { path: String },
+
+    #[error("\"{path}\" is a directory")]
+    IsDirectory { path: String },
+
+    #[error("\"{path}\" is not a regular file")]
+    NotRegularFile { path: String },
+
+    #[error("could not read file \"{path}\": {source}")]
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
+
+    #[error("file \"{path}\" is empty")]
+    Empty { path: String },
+
+    #[error("file \"{path}\" is not a parquet file")]
+    NotParquet { path: String, detail: String },
+
+    #[error("parquet file \"{path}\" is truncated or corrupt")]
+    Corrupt { path: String, detail: String },
+
+    #[error("file \"{path}\" is not a yellow taxi trip file")]
+    WrongDataset {
+        path: String,
+        missing: Vec<&'static str>,
+        looks_like: Option<&'static str>,
+    },
+
+    #[error("file \"{path}\" has more than one column named \"{column}\" (ignoring case)")]
+    AmbiguousColumn { path: String, column: &'static str },
+
+    #[error("column \"{column}\" of file \"{path}\" has type {found}, which cannot be read as {expected}")]
+    UnsupportedType {
+        path: String,
+        column: &'static str,
+        found: String,
+        expected: &'static str,
+    },
+
+    #[error("\"{path}\" is not a directory")]
+    NotADirectory { path: String },
+
+    #[error("chunk_size must be between 1 and {max}, not {got}")]
+    InvalidChunkSize { got: i64, max: usize },
+
+    /// Decoding would need more memory than a load may use (huge values, a dictionary bomb).
+    #[error("file \"{path}\" would decode to more memory than taxi_load may use")]
+    TooLarge { path: String, detail: String },
+
+    /// More unstorable rows than `taxi.max_rejected_rows`.
+    #[error("file \"{path}\" has more than {limit} rows that cannot be stored")]
+    TooManyRejected {
+        path: String,
+        limit: u64,
+        first: String,
+    },
+
+    /// The library was updated, `ALTER EXTENSION … UPDATE` not yet run.
+    #[error("taxi_loader's objects are older than its library: {missing} does not exist")]
+    NotUpdated { missing: &'static str },
+
+    #[error("{function}: {arguments} must not be NULL")]
+    NullArgument {
+        function: &'static str,
+        arguments: &'static str,
+    },
+
+    #[error("{function}: month must be a finite date")]
+    InfiniteMonth { function: &'static str },
+
+    /// A table of a fact partition's name that is not one of its partitions.
+    #[error("taxi_load: taxi.{table} is not a partition of taxi.fact_trips")]
+    NotAPartition { table: String },
+
+    /// A statement of the extension's own failed where its design says it cannot (a bug):
+    /// reported with what was being done instead of a panic's message.
+    #[error("taxi_loader: internal error while {doing}")]
+    Internal { doing: &'static str, detail: String },
+}
+
+impl LoadError {
+    pub fn class(&self) -> Class {
+        match self {
+            LoadError::NoPrivilege { .. } | LoadError::NoTablePrivilege { .. } => {
+                Class::InsufficientPrivilege
+            }
+            LoadError::NotUpdated { .. } | LoadError::NotAPartition { .. } => {
+                Class::ObjectNotInPrerequisiteState
+            }
+            LoadError::NullArgument { .. } => Class::NullValueNotAllowed,
+            LoadError::InfiniteMonth { .. } => Class::InvalidParameterValue,
+            LoadError::Internal { .. } => Class::InternalError,
+            LoadError::TooLarge { .. } => Class::ProgramLimitExceeded,
+            LoadError::TooManyRejected { .. } => Class::DataException,
+            LoadError::RelativePath { .. } | LoadError::InvalidChunkSize { .. } => {
+                Class::InvalidParameterValue
+            }
+            LoadError::NotFound { .. } => Class::UndefinedFile,
+            LoadError::IsDirectory { .. }
+            | LoadError::NotRegularFile { .. }
+            | LoadError::NotADirectory { .. } => Class::WrongObjectType,
+            LoadError::Io { source, .. } => match source.kind() {
+                std::io::ErrorKind::PermissionDenied => Class::InsufficientPrivilege,
+                std::io::ErrorKind::NotFound => Class::UndefinedFile,
+                _ => Class::IoError,
+            },
+            LoadError::Empty { .. }
+            | LoadError::NotParquet { .. }
+            | LoadError::WrongDataset { .. }
+            | LoadError::AmbiguousColumn { .. } => Class::BadFileFormat,
+            LoadError::Corrupt { .. } => Class::DataCorrupted,
+            LoadError::UnsupportedType { .. } => Class::DatatypeMismatch,
+        }
+    }
+
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            LoadError::NotParquet { detail, .. }
+            | LoadError::Corrupt { detail, .. }
+            | LoadError::TooLarge { detail, .. }
+            | LoadError::Internal { detail, .. } => Some(detail.clone()),
+            LoadError::InfiniteMonth { .. } => {
+                Some("Pass any day of the month to rebuild, or NULL for every month.".into())
+            }
+            LoadError::WrongDataset {
+                missing,
+                looks_like,
+                ..
+            } => {
+                let mut d = format!("Missing columns: {}.", missing.join(", "));
+                if let Some(kind) = looks_like {
+                    d.push_str(&format!(" The file looks like a {kind} trip file."));
+                }
+                Some(d)
+            }
+            LoadError::Io { source, .. } => Some(source.to_string()),
+            LoadError::TooManyRejected { first, .. } => Some(format!("The first: {first}.")),
+            _ => None,
+        }
+    }
+
+    pub fn hint(&self) -> Option<String> {
+        let h = match self {
+            // The argument's name says it all.
+            LoadError::NullArgument { .. } | LoadError::InfiniteMonth { .. } => return None,
+            LoadError::NotAPartition { table } => format!(
+                "taxi_load creates each month's partition itself: rename or drop taxi.{table}, then load again."
+            ),
+            LoadError::Internal { .. } => {
+                "This is a bug in taxi_loader: nothing was written. Please report it with the message and detail.".to_string()
+            }
+            LoadError::NoPrivilege { .. } => {
+                "Only superusers and roles with privileges of pg_read_server_files may load server files."
+                    .to_string()
+            }
+            LoadError::NoTablePrivilege { table } => format!(
+                "{table} is where the file's trips would go. Loading needs SELECT and INSERT on taxi.yellow_taxi_trips, INSERT on taxi.fact_trips, USAGE on schema taxi and on taxi.load_id_seq."
+            ),
+            LoadError::RelativePath { .. } => {
+                "Give the absolute path of the file on the database server.".to_string()
+            }
+            LoadError::NotFound { .. } => {
+                "The path is read by the database server, not by the client: the file must exist on the server's file system.".to_string()
+            }
+            LoadError::IsDirectory { .. } | LoadError::NotRegularFile { .. } => {
+                "Give the path of a parquet file.".to_string()
+            }
+            LoadError::Io { .. } => {
+                "Check that the server's operating-system user can read the file.".to_string()
+            }
+            LoadError::Empty { .. } | LoadError::NotParquet { .. } => {
+                "taxi_load reads Apache Parquet files such as the TLC's yellow_tripdata_YYYY-MM.parquet.".to_string()
+            }
+            LoadError::Corrupt { .. } => {
+                "Download the file again; nothing of it was loaded.".to_string()
+            }
+            LoadError::WrongDataset { missing, .. } => format!(
+                "A yellow taxi trip file needs the columns {}; this file lacks {}.",
+                crate::trip::COLUMNS
+                    .iter()
+                    .filter(|c| c.required)
+                    .map(|c| c.source)
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                missing.join(", ")
+            ),
+            LoadError::AmbiguousColumn { .. } => {
+                "Rewrite the file with one column of that name.".to_string()
+            }
+            LoadError::UnsupportedType { expected, .. } => {
+                format!("The column must hold {expected}.")
+            }
+            LoadError::TooManyRejected { .. } => {
+                "Nothing of the file was loaded. Many unstorable rows usually mean a file this loader misreads; to load it anyway and quarantine them, raise taxi.max_rejected_rows (-1: no limit).".to_string()
+            }
+            LoadError::NotADirectory { .. } => {
+                "taxi_load_dir takes the folder of the files; taxi_load takes one file.".to_string()
+            }
+            LoadError::InvalidChunkSize { .. } => {
+                "chunk_size is the number of rows read, hashed and written at a time; 100000 is a good value.".to_string()
+            }
+            LoadError::TooLarge { .. } => {
+                "A smaller chunk_size needs less memory per chunk. Pages this large need the file rewritten with smaller pages (every writer's default makes pages of about 1 MB); values this large are not trip data.".to_string()
+            }
+            LoadError::NotUpdated { .. } => {
+                "Run ALTER EXTENSION taxi_loader UPDATE (coming from 0.1.0, then SELECT * FROM taxi_rebuild_star() once for the trips loaded before it).".to_string()
+            }
+        };
+        Some(h)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_error_maps_to_internal_error() {
+        let errors = [
+            LoadError::NotFound { path: "/x".into() },
+            LoadError::Empty { path: "/x".into() },
+            LoadError::Corrupt {
+                path: "/x".into(),
+                detail: "d".into(),
+            },
+            LoadError::WrongDataset {
+                path: "/x".into(),
+                missing: vec!["a"],
+                looks_like: None,
+            },
+            LoadError::Io {
+                path: "/x".into(),
+                source: std::io::Error::from(std::io::ErrorKind::PermissionDenied),
+            },
+            LoadError::NotUpdated {
+                missing: "taxi.fact_trips",
+            },
+        ];
+        let states: Vec<_> = errors.iter().map(|e| e.class().sqlstate()).collect();
+        assert_eq!(
+            states,
+            ["58P01", "22P04", "XX001", "22P04", "42501", "55000"]
+        );
+        assert!(errors.iter().all(|e| e.hint().is_some()));
+    }
+
+    #[test]
+    fn wrong_dataset_names_missing_columns() {
+        let e = LoadError::WrongDataset {
+            path: "/g.parquet".into(),
+            missing: vec!["tpep_pickup_datetime", "tpep_dropoff_datetime"],
+            looks_like: Some("green"),
+        };
+        assert_eq!(
+            e.to_string(),
+            "file \"/g.parquet\" is not a yellow taxi trip file"
+        );
+        let detail = e.detail().unwrap();
+        assert!(
+            detail.contains("tpep_pickup_datetime, tpep_dropoff_datetime"),
+            "{detail}"
+        );
+        assert!(detail.contains("green"), "{detail}");
+        assert!(e
+            .hint()
+            .unwrap()
+            .contains("this file lacks tpep_pickup_datetime"));
+    }
+}

@@ -1,0 +1,272 @@
+//! The row hash: SHA-256 over a canonical encoding of a trip's *logical* values, so a trip hashes
+//! the same whatever the file's physical types, column-name case or vintage. The README documents
+//! the encoding byte for byte. pgrx-free; hashing runs on the loader's rayon pool.
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::trip::{TripBatch, Values};
+
+/// First byte of every encoding. Bump it if the encoding ever changes.
+pub const ENCODING_VERSION: u8 = 1;
+
+pub type RowHash = [u8; 32];
+
+/// Appends the canonical encoding of row `row` of `batch` to `out`:
+/// the version byte, then for each of the 20 columns in schema order either `0x00` (NULL) or
+/// `0x01` followed by the value:
+/// - whole numbers and cents: 8-byte big-endian two's complement;
+/// - timestamps: 8-byte big-endian microseconds since 1970-01-01 00:00:00;
+/// - trip_distance: the 8-byte big-endian IEEE-754 double, with -0.0 written as 0.0 and every
+///   NaN as 0x7FF8000000000000;
+/// - text: 4-byte big-endian byte length, then the UTF-8 bytes.
+pub fn encode_row(batch: &TripBatch, row: usize, out: &mut Vec<u8>) {
+    out.push(ENCODING_VERSION);
+    for column in &batch.columns {
+        match column {
+            Values::Int(v) => put(out, v[row].map(|x| (x as i64).to_be_bytes())),
+            Values::Timestamp(v) | Values::Money(v) => put(out, v[row].map(i64::to_be_bytes)),
+            Values::Float(v) => put(out, v[row].map(|x| canonical_f64(x).to_be_bytes())),
+            Values::Text(v) => match &v[row] {
+                None => out.push(0),
+                Some(s) => {
+                    out.push(1);
+                    out.extend_from_slice(&(s.len() as u32).to_be_bytes());
+                    out.extend_from_slice(s.as_bytes());
+                }
+            },
+        }
+    }
+}
+
+fn put(out: &mut Vec<u8>, value: Option<[u8; 8]>) {
+    match value {
+        None => out.push(0),
+        Some(bytes) => {
+            out.push(1);
+            out.extend_from_slice(&bytes);
+        }
+    }
+}
+
+fn canonical_f64(x: f64) -> u64 {
+    if x.is_nan() {
+        0x7FF8_0000_0000_0000
+    } else if x == 0.0 {
+        0
+    } else {
+        x.to_bits()
+    }
+}
+
+pub fn row_hash(batch: &TripBatch, row: usize) -> RowHash {
+    let mut buf = Vec::with_capacity(256);
+    encode_row(batch, row, &mut buf);
+    Sha256::digest(&buf).into()
+}
+
+/// Hashes every row of `batch` in parallel. Call it inside the loader's pool
+/// (`threads::pool().install`); it touches only plain Rust data.
+pub fn hash_batch(batch: &TripBatch) -> Vec<RowHash> {
+    (0..batch.len())
+        .into_par_iter()
+        .with_min_len(1024)
+        .map_init(
+            || Vec::with_capacity(256),
+            |buf, row| {
+                let mut fixed = [0u8; FIXED];
+                match encode_row_fixed(batch, row, &mut fixed) {
+                    Some(len) => Sha256::digest(&fixed[..len]).into(),
+                    None => {
+                        buf.clear();
+                        encode_row(batch, row, buf);
+                        Sha256::digest(&buf[..]).into()
+                    }
+                }
+            },
+        )
+        .collect()
+}
+
+/// Room for a row whose text is at most 15 bytes (every real store_and_fwd_flag).
+const FIXED: usize = 192;
+
+/// [`encode_row`] into a stack buffer, without the Vec's growth checks: hashing is the
+/// costliest step of a reload. None if the row does not fit (long text).
+fn encode_row_fixed(batch: &TripBatch, row: usize, buf: &mut [u8; FIXED]) -> Option<usize> {
+    fn put8(buf: &mut [u8; FIXED], at: &mut usize, value: Option<[u8; 8]>) {
+        match value {
+            None => {
+                buf[*at] = 0;
+                *at += 1;
+            }
+            Some(bytes) => {
+                buf[*at] = 1;
+                buf[*at + 1..*at + 9].copy_from_slice(&bytes);
+                *at += 9;
+            }
+        }
+    }
+    buf[0] = ENCODING_VERSION;
+    let mut at = 1;
+    for column in &batch.columns {
+        match column {
+            Values::Int(v) => put8(buf, &mut at, v[row].map(|x| (x as i64).to_be_bytes())),
+            Values::Timestamp(v) | Values::Money(v) => {
+                put8(buf, &mut at, v[row].map(i64::to_be_bytes))
+            }
+            Values::Float(v) => put8(buf, &mut at, v[row].map(|x| canonical_f64(x).to_be_bytes())),
+            Values::Text(v) => match &v[row] {
+                None => {
+                    buf[at] = 0;
+                    at += 1;
+                }
+                Some(s) if s.len() <= 15 => {
+                    buf[at] = 1;
+                    buf[at + 1..at + 5].copy_from_slice(&(s.len() as u32).to_be_bytes());
+                    buf[at + 5..at + 5 + s.len()].copy_from_slice(s.as_bytes());
+                    at += 5 + s.len();
+                }
+                Some(_) => return None,
+            },
+        }
+    }
+    Some(at)
+}
+
+/// Lower-case hex, for logs, tests and the README.
+pub fn hex(hash: &[u8]) -> String {
+    hash.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::trip::{idx, COLUMNS};
+
+    fn one_row() -> TripBatch {
+        let mut b = TripBatch::empty(1);
+        for (i, c) in b.columns.iter_mut().enumerate() {
+            *c = Values::nulls(COLUMNS[i].kind, 1);
+        }
+        b.columns[idx::VENDOR_ID] = Values::Int(vec![Some(1)]);
+        b.columns[idx::PICKUP] = Values::Timestamp(vec![Some(0)]);
+        b.columns[idx::DROPOFF] = Values::Timestamp(vec![Some(1_000_000)]);
+        b.columns[idx::TRIP_DISTANCE] = Values::Float(vec![Some(-0.0)]);
+        b.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("N".into())]);
+        b.columns[idx::FARE_AMOUNT] = Values::Money(vec![Some(-1210)]);
+        b
+    }
+
+    #[test]
+    fn encoding_is_byte_exact() {
+        let mut out = Vec::new();
+        encode_row(&one_row(), 0, &mut out);
+        let mut want = vec![1u8];
+        want.extend([1, 0, 0, 0, 0, 0, 0, 0, 1]); // VendorID 1
+        want.extend([1, 0, 0, 0, 0, 0, 0, 0, 0]); // pickup 1970-01-01 00:00:00
+        want.extend([1, 0, 0, 0, 0, 0, 0x0f, 0x42, 0x40]); // dropoff + 1 s
+        want.push(0); // passenger_count NULL
+        want.extend([1, 0, 0, 0, 0, 0, 0, 0, 0]); // trip_distance -0.0 as 0.0
+        want.push(0); // RatecodeID NULL
+        want.extend([1, 0, 0, 0, 1, b'N']); // store_and_fwd_flag
+        want.extend([0, 0, 0]); // PU, DO, payment_type NULL
+        want.extend([1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xfb, 0x46]); // fare -12.10
+        want.extend([0; 9]); // the other nine amounts NULL
+        assert_eq!(out, want);
+        assert_eq!(out.len(), 1 + 3 * 9 + 1 + 9 + 1 + 6 + 3 + 9 + 9);
+    }
+
+    #[test]
+    fn parallel_and_serial_hashes_agree_and_differ_per_row() {
+        let mut b = TripBatch::empty(3000);
+        let row = one_row();
+        for _ in 0..3000 {
+            b.push_row(&row, 0);
+        }
+        if let Values::Money(v) = &mut b.columns[13] {
+            for (i, x) in v.iter_mut().enumerate() {
+                *x = Some(i as i64);
+            }
+        }
+        let par = hash_batch(&b);
+        let serial: Vec<_> = (0..b.len()).map(|r| row_hash(&b, r)).collect();
+        assert_eq!(par, serial);
+        let mut distinct = par.clone();
+        distinct.sort();
+        distinct.dedup();
+        assert_eq!(distinct.len(), 3000);
+    }
+
+    #[test]
+    fn fixed_and_growing_encodings_agree() {
+        let mut long = one_row();
+        long.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("x".repeat(40).into())]);
+        let mut short = one_row();
+        short.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("0123456789abcde".into())]);
+        for b in [one_row(), long, short] {
+            let mut grown = Vec::new();
+            encode_row(&b, 0, &mut grown);
+            let mut fixed = [0u8; FIXED];
+            let is_long = matches!(&b.columns[idx::STORE_AND_FWD_FLAG], Values::Text(v) if v[0].as_ref().is_some_and(|s| s.len() > 15));
+            match encode_row_fixed(&b, 0, &mut fixed) {
+                Some(len) => assert_eq!(&fixed[..len], &grown[..]),
+                None => assert!(is_long, "only long text takes the growing path"),
+            }
+            assert_eq!(hash_batch(&b)[0], row_hash(&b, 0));
+        }
+    }
+
+    #[test]
+    fn null_differs_from_zero_and_from_empty_text() {
+        let a = one_row();
+        let mut b = one_row();
+        b.columns[idx::PASSENGER_COUNT] = Values::Int(vec![Some(0)]);
+        let mut c = one_row();
+        c.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("".into())]);
+        let mut d = one_row();
+        d.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![None]);
+        let hashes = [
+            row_hash(&a, 0),
+            row_hash(&b, 0),
+            row_hash(&c, 0),
+            row_hash(&d, 0),
+        ];
+        for i in 0..4 {
+            for j in i + 1..4 {
+                assert_ne!(hashes[i], hashes[j], "{i} vs {j}");
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod readme_example {
+    use super::*;
+    use crate::read::TripReader;
+
+    /// The worked example of docs/row-hash.md, from the first row of the official-type sample.
+    #[test]
+    fn first_row_of_the_official_sample() {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../tests/fixtures/yellow_tripdata_2025-01_sample5.parquet"
+        );
+        let batch = TripReader::open(path, 10).unwrap().next().unwrap().unwrap();
+        let mut encoding = Vec::new();
+        encode_row(&batch, 0, &mut encoding);
+        assert_eq!(hex(&encoding), README_ENCODING);
+        assert_eq!(hex(&row_hash(&batch, 0)), README_HASH);
+        // docs/row-hash.md shows the encoding and hash verbatim.
+        let readme = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../docs/row-hash.md"
+        ))
+        .unwrap();
+        assert!(readme.contains(README_HASH));
+        assert!(readme.replace(['\n', ' '], "").contains(README_ENCODING));
+    }
+
+    const README_ENCODING: &str = "010100000000000000010100062a99fcafb3800100062a9a1a8c5ac0010000000000000001013ff999999999999a01000000000000000101000000014e0100000000000000e50100000000000000ed0100000000000000010100000000000003e801000000000000015e01000000000000003201000000000000012c0100000000000000000100000000000000640100000000000007080100000000000000fa010000000000000000010000000000000000";
+    const README_HASH: &str = "cf7b3663aa50dcc0d8100ec9c0bab542df80790ccda2b375f48f463762c8f52b";
+}

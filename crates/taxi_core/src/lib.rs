@@ -1,0 +1,26 @@
+//! taxi_core: everything taxi_loader does that needs no PostgreSQL. The extension crate calls it
+//! and turns its results into Datums, SPI calls and heap writes; nothing here links pgrx, so all
+//! of it is tested with plain `cargo test`.
+//!
+//! The pipeline, one module each: [`read`] (parquet → Arrow, bounded) → [`convert`] (Arrow → the
+//! trip schema's Rust values) → [`hash`] (row hashes) → [`dedup`] (which rows are new) →
+//! [`quality`] (flags) → [`facts`] (star-schema rows). Beside it: [`trip`] (the schema),
+//! [`error`] (every error with its SQLSTATE), [`policy`] (the load's decisions), [`sql`] (every
+//! statement the extension runs), [`files`] (folder loads), [`payload`] (what the history's
+//! background worker receives), [`calendar`] (dates without a time-zone library) and [`threads`]
+//! (the worker pool).
+
+pub mod calendar;
+pub mod convert;
+pub mod dedup;
+pub mod error;
+pub mod facts;
+pub mod files;
+pub mod hash;
+pub mod payload;
+pub mod policy;
+pub mod quality;
+pub mod read;
+pub mod sql;
+pub mod threads;
+pub mod trip;

@@ -1,0 +1,417 @@
+//! Opens a parquet file, checks that it is a yellow trip file of any vintage, and streams it as
+//! [`TripBatch`]es of `chunk_size` rows, decoding only the columns the trip schema needs.
+//! pgrx-free.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::path::Path;
+use std::sync::Arc;
+
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReader,
+    ParquetRecordBatchReaderBuilder,
+};
+use parquet::arrow::ProjectionMask;
+use parquet::file::metadata::ParquetMetaDataReader;
+
+pub mod limits;
+pub mod pipeline;
+pub mod raw;
+pub mod rewrite;
+pub mod thrift;
+
+use rayon::prelude::*;
+
+use crate::convert;
+use crate::error::{LoadError, ValueError};
+use crate::threads;
+use crate::trip::{Rejected, TripBatch, Values, COLUMNS};
+
+const MAGIC: &[u8; 4] = b"PAR1";
+
+/// The footer's row counts must agree: the file's with its row groups', each row group's with the
+/// value counts of the columns read (a flat column holds one value, or a null, per row). A footer
+/// that lies about them makes the decoder stop early or look for rows that are not there: rows
+/// would be lost without an error.
+fn check_counts(
+    path: &str,
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    leaves: &[(usize, crate::trip::Kind, &'static str)],
+) -> Result<(), LoadError> {
+    let corrupt = |detail: String| LoadError::Corrupt {
+        path: path.into(),
+        detail,
+    };
+    let mut sum: i64 = 0;
+    for (g, rg) in metadata.row_groups().iter().enumerate() {
+        let rows = rg.num_rows();
+        for &(leaf, _, name) in leaves {
+            let values = rg.column(leaf).num_values();
+            if values != rows {
+                return Err(corrupt(format!(
+                    "Row group {g} declares {rows} rows, but column {name} {values} values."
+                )));
+            }
+        }
+        sum = sum
+            .checked_add(rows)
+            .filter(|_| rows >= 0)
+            .ok_or_else(|| corrupt(format!("Row group {g} declares {rows} rows.")))?;
+    }
+    let declared = metadata.file_metadata().num_rows();
+    if declared != sum {
+        return Err(corrupt(format!(
+            "The footer declares {declared} rows, its row groups {sum}."
+        )));
+    }
+    Ok(())
+}
+
+/// Reads one file. Iterating yields chunks until the file is exhausted or the first error.
+pub struct TripReader {
+    path: String,
+    batches: ParquetRecordBatchReader,
+    /// For each logical column, its position in the projected record batches (None: absent).
+    positions: Vec<Option<usize>>,
+    total_rows: u64,
+    next_row: u64,
+}
+
+impl TripReader {
+    /// Opens `path` and validates its schema; no row is decoded yet.
+    pub fn open(path: &str, chunk_size: usize) -> Result<TripReader, LoadError> {
+        Self::open_counted(path, chunk_size, &mut limits::Work::default())
+    }
+
+    /// [`TripReader::open`], adding to `work` what the checks before decoding did.
+    pub fn open_counted(
+        path: &str,
+        chunk_size: usize,
+        work: &mut limits::Work,
+    ) -> Result<TripReader, LoadError> {
+        let file = open_regular_file(path)?;
+        let file_size = file.metadata().map_err(|e| io(path, e))?.len();
+        check_magic(path, &file, file_size)?;
+        let footer = limits::read_footer(path, &file, file_size, work)?;
+        let limits_file = file.try_clone().map_err(|e| io(path, e))?;
+
+        let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
+            path: path.into(),
+            detail: e.to_string(),
+        };
+        let metadata = guarded(path, || {
+            let metadata = ParquetMetaDataReader::decode_metadata(&footer)?;
+            ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new())
+        })?
+        .map_err(corrupt)?;
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
+        let matched = match_columns(path, builder.schema())?;
+
+        let mut roots: Vec<usize> = matched.iter().flatten().copied().collect();
+        roots.sort_unstable();
+        // Projected batches hold the selected root columns in file order.
+        let positions = matched
+            .iter()
+            .map(|m| m.map(|root| roots.binary_search(&root).expect("selected root")))
+            .collect();
+        let descr = builder.parquet_schema();
+        let leaves: Vec<(usize, crate::trip::Kind, &'static str)> = (0..descr.num_columns())
+            .filter_map(|leaf| {
+                let root = descr.get_column_root_idx(leaf);
+                let column = matched.iter().position(|m| *m == Some(root))?;
+                Some((leaf, COLUMNS[column].kind, COLUMNS[column].source))
+            })
+            .collect();
+        check_counts(path, builder.metadata(), &leaves)?;
+        guarded(path, || {
+            limits::check(
+                path,
+                &limits_file,
+                file_size,
+                builder.metadata(),
+                &leaves,
+                chunk_size,
+                work,
+            )
+        })??;
+        let mask = ProjectionMask::roots(builder.parquet_schema(), roots.iter().copied());
+        let total_rows = builder.metadata().file_metadata().num_rows().max(0) as u64;
+        let batches = guarded(path, || {
+            builder
+                .with_batch_size(chunk_size)
+                .with_projection(mask)
+                .build()
+        })?
+        .map_err(corrupt)?;
+
+        Ok(TripReader {
+            path: path.into(),
+            batches,
+            positions,
+            total_rows,
+            next_row: 0,
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// Rows the file's footer declares.
+    pub fn total_rows(&self) -> u64 {
+        self.total_rows
+    }
+
+    /// Converts the columns in parallel on the loader's pool: they are independent, and
+    /// conversion is the costliest step of reading. Rows with a value that cannot be stored are
+    /// taken out into [`TripBatch::rejected`]; the rest of the chunk goes on.
+    fn to_trips(&self, batch: &RecordBatch) -> TripBatch {
+        // The reader itself is not Sync: the workers see only what they need.
+        let (first_row, positions) = (self.next_row, &self.positions);
+        let converted = threads::pool().install(|| {
+            COLUMNS
+                .par_iter()
+                .zip(positions.par_iter())
+                .map(|(column, pos)| match pos {
+                    Some(p) => convert::convert(column, batch.column(*p).as_ref(), first_row),
+                    None => Ok(Values::nulls(column.kind, batch.num_rows())),
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut errors = Vec::new();
+        let columns = COLUMNS
+            .iter()
+            .zip(positions)
+            .zip(converted)
+            .map(|((column, pos), result)| match (result, pos) {
+                (Ok(values), _) => values,
+                // Rare: find every bad row of this column, one row at a time.
+                (Err(_), Some(p)) => {
+                    row_by_row(column, batch.column(*p).as_ref(), first_row, &mut errors)
+                }
+                (Err(_), None) => unreachable!("an absent column converts to NULLs"),
+            })
+            .collect();
+        let trips = TripBatch {
+            first_row,
+            columns,
+            rejected: Vec::new(),
+        };
+        if errors.is_empty() {
+            trips
+        } else {
+            quarantine(trips, batch, errors)
+        }
+    }
+}
+
+/// Converts `array` row by row: each value that cannot be stored becomes NULL and an error.
+fn row_by_row(
+    column: &crate::trip::Column,
+    array: &dyn arrow::array::Array,
+    first_row: u64,
+    errors: &mut Vec<ValueError>,
+) -> Values {
+    let mut out = Values::empty(column.kind, array.len());
+    let null = Values::nulls(column.kind, 1);
+    for i in 0..array.len() {
+        match convert::convert(column, array.slice(i, 1).as_ref(), first_row + i as u64) {
+            Ok(one) => out.push_from(&one, 0),
+            Err(e) => {
+                out.push_from(&null, 0);
+                errors.push(e);
+            }
+        }
+    }
+    out
+}
+
+/// Moves the rows named by `errors` out of `trips` into its `rejected` list, with the reasons and
+/// the row as the file holds it.
+fn quarantine(trips: TripBatch, batch: &RecordBatch, errors: Vec<ValueError>) -> TripBatch {
+    let mut by_row: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
+    for e in errors {
+        by_row
+            .entry(e.row)
+            .or_default()
+            .push(format!("{}: {} ({})", e.column, e.reason, e.value));
+    }
+    let first = trips.first_row;
+    let mut kept = TripBatch::empty(trips.len() - by_row.len());
+    kept.first_row = first;
+    kept.extend_rows(
+        &trips,
+        (0..trips.len()).filter(|&i| !by_row.contains_key(&(first + i as u64 + 1))),
+    );
+    kept.rejected = by_row
+        .into_iter()
+        .map(|(row, reasons)| Rejected {
+            row,
+            reason: reasons.join("; "),
+            raw: raw::row_json(batch, (row - first - 1) as usize),
+        })
+        .collect();
+    kept
+}
+
+/// Reads `path` to the end in chunks of `chunk_size`: every trip, or the first error. For tests
+/// and `taxi_gen --check`.
+pub fn read_to_end(path: &str, chunk_size: usize) -> Result<TripBatch, LoadError> {
+    let mut all = TripBatch::empty(0);
+    for batch in TripReader::open(path, chunk_size)? {
+        let batch = batch?;
+        all.extend_rows(&batch, 0..batch.len());
+        all.rejected.extend(batch.rejected);
+    }
+    Ok(all)
+}
+
+impl Iterator for TripReader {
+    type Item = Result<TripBatch, LoadError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let path = self.path.clone();
+        let batch = match guarded(&path, || self.batches.next()) {
+            Err(e) => return Some(Err(e)),
+            Ok(None) => return None,
+            Ok(Some(Err(e))) => {
+                return Some(Err(LoadError::Corrupt {
+                    path,
+                    detail: e.to_string(),
+                }));
+            }
+            Ok(Some(Ok(batch))) => batch,
+        };
+        let trips = self.to_trips(&batch);
+        self.next_row += batch.num_rows() as u64;
+        Some(Ok(trips))
+    }
+}
+
+fn io(path: &str, source: std::io::Error) -> LoadError {
+    LoadError::Io {
+        path: path.into(),
+        source,
+    }
+}
+
+fn open_regular_file(path: &str) -> Result<File, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => LoadError::NotFound { path: path.into() },
+        _ => io(path, e),
+    })?;
+    if meta.is_dir() {
+        return Err(LoadError::IsDirectory { path: path.into() });
+    }
+    if !meta.is_file() {
+        return Err(LoadError::NotRegularFile { path: path.into() });
+    }
+    File::open(Path::new(path)).map_err(|e| io(path, e))
+}
+
+/// Tells "not parquet at all" from "parquet, but cut short" before the parquet crate gives its
+/// one generic footer error for both.
+fn check_magic(path: &str, mut file: &File, size: u64) -> Result<(), LoadError> {
+    if size == 0 {
+        return Err(LoadError::Empty { path: path.into() });
+    }
+    let mut head = [0u8; 4];
+    let n = file.read(&mut head).map_err(|e| io(path, e))?;
+    if n < 4 || &head != MAGIC {
+        return Err(LoadError::NotParquet {
+            path: path.into(),
+            detail: "The file does not begin with the parquet magic bytes \"PAR1\".".into(),
+        });
+    }
+    let mut tail = [0u8; 4];
+    let tail_ok = size >= 12
+        && file.seek(SeekFrom::End(-4)).is_ok()
+        && file.read_exact(&mut tail).is_ok()
+        && &tail == MAGIC;
+    file.seek(SeekFrom::Start(0)).map_err(|e| io(path, e))?;
+    if !tail_ok {
+        return Err(LoadError::Corrupt {
+            path: path.into(),
+            detail: format!(
+                "The file begins like parquet but does not end with \"PAR1\" ({size} bytes): it was probably cut short."
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// The parquet crate may panic on hostile input; a panic must become a clean error, not an
+/// internal one.
+fn guarded<T>(path: &str, f: impl FnOnce() -> T) -> Result<T, LoadError> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        let what = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("decoder panic");
+        LoadError::Corrupt {
+            path: path.into(),
+            detail: format!("The decoder failed: {what}"),
+        }
+    })
+}
+
+/// For each logical column, the index of the file's top-level column with that name (ignoring
+/// case), after checking that every required column is there with a usable type.
+fn match_columns(path: &str, schema: &Schema) -> Result<Vec<Option<usize>>, LoadError> {
+    let mut matched = Vec::with_capacity(COLUMNS.len());
+    let mut missing = Vec::new();
+    for column in &COLUMNS {
+        let mut hits = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.name().eq_ignore_ascii_case(column.source));
+        let hit = hits.next();
+        if hits.next().is_some() {
+            return Err(LoadError::AmbiguousColumn {
+                path: path.into(),
+                column: column.source,
+            });
+        }
+        match hit {
+            None if column.required => missing.push(column.source),
+            None => matched.push(None),
+            Some((i, field)) => {
+                if !convert::accepts(column.kind, field.data_type()) {
+                    return Err(LoadError::UnsupportedType {
+                        path: path.into(),
+                        column: column.source,
+                        found: field.data_type().to_string(),
+                        expected: convert::expected(column.kind),
+                    });
+                }
+                matched.push(Some(i));
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let has = |name: &str| {
+            schema
+                .fields()
+                .iter()
+                .any(|f| f.name().eq_ignore_ascii_case(name))
+        };
+        let looks_like = if has("lpep_pickup_datetime") {
+            Some("green taxi")
+        } else if has("pickup_datetime") && has("dispatching_base_num") {
+            Some("for-hire vehicle")
+        } else {
+            None
+        };
+        return Err(LoadError::WrongDataset {
+            path: path.into(),
+            missing,
+            looks_like,
+        });
+    }
+    Ok(matched)
+}

@@ -1,0 +1,320 @@
+//! A generator of realistic yellow-taxi months, in the physical layout of any vintage from 2011
+//! to 2025, with in-file duplicates, Flex-Fare nulls and the messy rows real files carry.
+//! Used by the tests, the demo and the benchmark (through the `taxi_gen` binary). pgrx-free.
+
+pub mod corrupt;
+mod vintage;
+mod write;
+
+pub use vintage::Vintage;
+pub use write::{write_one_page, write_parquet};
+
+use taxi_core::calendar::{days_from_civil, US_PER_DAY, US_PER_SEC};
+use taxi_core::trip::{idx, TripBatch, Values};
+
+/// What to generate. `Default` is a clean-ish 2024-01 month of 10,000 rows.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub rows: usize,
+    pub year: i32,
+    pub month: u32,
+    pub seed: u64,
+    /// Fraction of rows that are exact copies of an earlier row of the file.
+    pub duplicate_rate: f64,
+    /// Fraction of rows with a real-world oddity (see [`Mess`]).
+    pub messy_rate: f64,
+    /// Fraction of Flex-Fare rows whose optional fields are all NULL.
+    pub null_rate: f64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            rows: 10_000,
+            year: 2024,
+            month: 1,
+            seed: 42,
+            duplicate_rate: 0.005,
+            messy_rate: 0.01,
+            null_rate: 0.05,
+        }
+    }
+}
+
+/// The oddities of real files a messy row gets, one each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mess {
+    /// A refund: every amount negative.
+    NegativeAmounts,
+    DropoffBeforePickup,
+    /// Pickup years before the file's month (real files have 2002 and 2008 pickups).
+    PickupOutOfMonth,
+    /// Unknown zones 264/265.
+    UnknownZone,
+    ZeroDistance,
+    /// Odometer garbage: more than 100,000 miles.
+    HugeDistance,
+}
+
+const MESSES: [Mess; 6] = [
+    Mess::NegativeAmounts,
+    Mess::DropoffBeforePickup,
+    Mess::PickupOutOfMonth,
+    Mess::UnknownZone,
+    Mess::ZeroDistance,
+    Mess::HugeDistance,
+];
+
+/// splitmix64: tiny, fast and reproducible across platforms, which is all a generator needs.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    /// Uniform in [0, 1).
+    pub fn unit(&mut self) -> f64 {
+        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        self.unit() < p
+    }
+    fn pick<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
+        let total: u32 = items.iter().map(|(_, w)| w).sum();
+        let mut r = self.below(total as u64) as u32;
+        for &(item, w) in items {
+            if r < w {
+                return item;
+            }
+            r -= w;
+        }
+        items[items.len() - 1].0
+    }
+}
+
+fn cents(dollars: f64) -> i64 {
+    (dollars * 100.0).round() as i64
+}
+
+/// Generates `opts.rows` trips in the logical schema.
+pub fn generate(opts: &Options) -> TripBatch {
+    let mut rng = Rng::new(opts.seed);
+    let month_start = days_from_civil(opts.year, opts.month, 1) * US_PER_DAY;
+    let (ny, nm) = if opts.month == 12 {
+        (opts.year + 1, 1)
+    } else {
+        (opts.year, opts.month + 1)
+    };
+    let month_len = days_from_civil(ny, nm, 1) * US_PER_DAY - month_start;
+
+    let mut b = TripBatch::empty(opts.rows);
+    let mut row = TripBatch::empty(1);
+    for n in 0..opts.rows {
+        if n > 0 && rng.chance(opts.duplicate_rate) {
+            let earlier = rng.below(n as u64) as usize;
+            let copy = b.clone_row(earlier);
+            b.push_row(&copy, 0);
+            continue;
+        }
+        row.clear();
+        let mess = rng
+            .chance(opts.messy_rate)
+            .then(|| MESSES[rng.below(6) as usize]);
+        trip(&mut rng, opts, month_start, month_len, mess, &mut row);
+        b.push_row(&row, 0);
+    }
+    b
+}
+
+/// One plausible trip, then its oddity if it has one.
+fn trip(
+    rng: &mut Rng,
+    opts: &Options,
+    start: i64,
+    len: i64,
+    mess: Option<Mess>,
+    out: &mut TripBatch,
+) {
+    let year = opts.year;
+    // Whole seconds, as the TLC records them.
+    let mut pickup = start + (rng.below((len / US_PER_SEC) as u64) as i64) * US_PER_SEC;
+    let minutes = 2.0 + (rng.unit() * rng.unit()) * 58.0;
+    let mph = 6.0 + rng.unit() * 18.0;
+    let mut distance = ((minutes / 60.0 * mph) * 100.0).round() / 100.0;
+    let mut dropoff = pickup + (minutes * 60.0) as i64 * US_PER_SEC;
+
+    let vendors: &[(i16, u32)] = if year >= 2025 {
+        &[(1, 25), (2, 72), (6, 2), (7, 1)]
+    } else {
+        &[(1, 30), (2, 70)]
+    };
+    let vendor = rng.pick(vendors);
+    let flex = rng.chance(opts.null_rate);
+    let payment = if flex {
+        0
+    } else {
+        rng.pick(&[(1i16, 75), (2, 20), (3, 3), (4, 2)])
+    };
+    let ratecode = rng.pick(&[(1i16, 92), (2, 4), (3, 1), (4, 1), (5, 1), (99, 1)]);
+    let mut pu = 1 + rng.below(263) as i16;
+    let mut dz = 1 + rng.below(263) as i16;
+    let airport_pickup = pu == 132 || pu == 138;
+
+    let fare = cents(3.0 + 2.5 * distance + 0.5 * minutes);
+    let extra = rng.pick(&[(0i64, 50), (100, 30), (250, 20)]);
+    let mta = 50;
+    let tip = if payment == 1 {
+        cents(fare as f64 / 100.0 * (0.1 + rng.unit() * 0.2))
+    } else {
+        0
+    };
+    let tolls = if rng.chance(0.05) { 694 } else { 0 };
+    let improvement = if year >= 2023 {
+        100
+    } else if year >= 2015 {
+        30
+    } else {
+        0
+    };
+    let congestion = if year >= 2019 { 250 } else { 0 };
+    let airport = if year >= 2021 && airport_pickup {
+        175
+    } else {
+        0
+    };
+    let cbd = if year >= 2025 && rng.chance(0.4) {
+        75
+    } else {
+        0
+    };
+    // Flex-Fare rows leave these fields NULL; the total only counts what is there.
+    let (congestion, airport) = if flex { (0, 0) } else { (congestion, airport) };
+    let mut money = [
+        fare,
+        extra,
+        mta,
+        tip,
+        tolls,
+        improvement,
+        0,
+        congestion,
+        airport,
+        cbd,
+    ];
+    money[6] = money.iter().sum();
+
+    match mess {
+        Some(Mess::NegativeAmounts) => money.iter_mut().for_each(|m| *m = -*m),
+        Some(Mess::DropoffBeforePickup) => {
+            dropoff = pickup - (rng.below(3600) as i64 + 1) * US_PER_SEC
+        }
+        Some(Mess::PickupOutOfMonth) => {
+            let back = days_from_civil(2002 + rng.below(7) as i32, 12, 31) * US_PER_DAY;
+            let shift = pickup - back;
+            pickup -= shift;
+            dropoff -= shift;
+        }
+        Some(Mess::UnknownZone) => {
+            pu = 264;
+            dz = if rng.chance(0.5) { 265 } else { dz };
+        }
+        Some(Mess::ZeroDistance) => distance = 0.0,
+        Some(Mess::HugeDistance) => distance = 100_000.0 + (rng.below(10_000_000) as f64) / 100.0,
+        None => {}
+    }
+
+    let int = |v: i16| Values::Int(vec![Some(v)]);
+    let opt_int = |v: Option<i16>| Values::Int(vec![v]);
+    let m = |v: Option<i64>| Values::Money(vec![v]);
+    out.columns[idx::VENDOR_ID] = int(vendor);
+    out.columns[idx::PICKUP] = Values::Timestamp(vec![Some(pickup)]);
+    out.columns[idx::DROPOFF] = Values::Timestamp(vec![Some(dropoff)]);
+    out.columns[idx::PASSENGER_COUNT] = opt_int(
+        (!flex).then(|| rng.pick(&[(1, 70), (2, 15), (3, 5), (4, 3), (5, 4), (6, 2), (0, 1)])),
+    );
+    out.columns[idx::TRIP_DISTANCE] = Values::Float(vec![Some(distance)]);
+    out.columns[idx::RATECODE_ID] = opt_int((!flex).then_some(ratecode));
+    let fwd = if rng.chance(0.005) { "Y" } else { "N" };
+    out.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![(!flex).then(|| fwd.into())]);
+    out.columns[idx::PU_LOCATION_ID] = int(pu);
+    out.columns[idx::DO_LOCATION_ID] = int(dz);
+    out.columns[idx::PAYMENT_TYPE] = int(payment);
+    for (k, amount) in money.iter().enumerate() {
+        let column = idx::FARE_AMOUNT + k;
+        let optional_null =
+            flex && (column == idx::CONGESTION_SURCHARGE || column == idx::AIRPORT_FEE);
+        let absent_in_year = (column == idx::CONGESTION_SURCHARGE && year < 2019)
+            || (column == idx::AIRPORT_FEE && year < 2021)
+            || (column == idx::CBD_CONGESTION_FEE && year < 2025);
+        out.columns[column] = m((!optional_null && !absent_in_year).then_some(*amount));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use taxi_core::hash::hash_batch;
+
+    #[test]
+    fn same_seed_same_trips_and_requested_duplicates() {
+        let opts = Options {
+            rows: 20_000,
+            duplicate_rate: 0.01,
+            ..Options::default()
+        };
+        let a = generate(&opts);
+        assert_eq!(a, generate(&opts));
+        assert_eq!(a.len(), 20_000);
+        let mut hashes = hash_batch(&a);
+        hashes.sort();
+        hashes.dedup();
+        let dups = 20_000 - hashes.len();
+        assert!(
+            (120..=280).contains(&dups),
+            "{dups} duplicates for a 1% rate"
+        );
+    }
+
+    #[test]
+    fn totals_add_up_and_pickups_are_in_month_unless_messy() {
+        let opts = Options {
+            rows: 5_000,
+            messy_rate: 0.0,
+            year: 2025,
+            month: 2,
+            ..Options::default()
+        };
+        let b = generate(&opts);
+        let Values::Timestamp(p) = &b.columns[idx::PICKUP] else {
+            unreachable!()
+        };
+        let lo = days_from_civil(2025, 2, 1) * US_PER_DAY;
+        let hi = days_from_civil(2025, 3, 1) * US_PER_DAY;
+        assert!(p.iter().all(|t| (lo..hi).contains(&t.unwrap())));
+        let money: Vec<&Vec<Option<i64>>> = (idx::FARE_AMOUNT..=idx::CBD_CONGESTION_FEE)
+            .map(|c| match &b.columns[c] {
+                Values::Money(v) => v,
+                _ => unreachable!(),
+            })
+            .collect();
+        for r in 0..b.len() {
+            let parts: i64 = money
+                .iter()
+                .enumerate()
+                .filter(|(k, _)| *k != 6)
+                .map(|(_, v)| v[r].unwrap_or(0))
+                .sum();
+            assert_eq!(Some(parts), money[6][r], "row {r}");
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! `taxi_load(path, chunk_size)` and `taxi_load_dir(dir, pattern, chunk_size)`.
+
+use pgrx::prelude::*;
+use taxi_core::error::LoadError;
+
+use crate::gucs;
+use crate::load::dir::{self, Outcome};
+use crate::load::run_file;
+use crate::report;
+
+/// Loads a NYC TLC yellow-taxi parquet file into `taxi.yellow_taxi_trips`. A trip already in the
+/// table (same row_hash) is counted as a duplicate, not inserted again. `chunk_size` NULL:
+/// `taxi.chunk_size`.
+#[pg_extern(volatile, parallel_unsafe)]
+fn taxi_load(
+    path: Option<&str>,
+    chunk_size: default!(Option<i32>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(load_id, i64),
+        name!(rows_read, i64),
+        name!(rows_inserted, i64),
+        name!(rows_duplicate, i64),
+        name!(rows_rejected, i64),
+        name!(seconds, f64),
+    ),
+> {
+    const FUNCTION: &str = "taxi_load";
+    let Some(path) = path else {
+        report::raise(
+            LoadError::NullArgument {
+                function: FUNCTION,
+                arguments: "path",
+            },
+            FUNCTION,
+        );
+    };
+    let chunk_size = chunk_size.map_or_else(gucs::chunk_size, i64::from);
+    let s = run_file(path, chunk_size, None, gucs::load_settings())
+        .1
+        .unwrap_or_else(|f| f.raise(FUNCTION));
+    debug1!(
+        "taxi_load {path}: {:?} mode, {} worker threads, {} rows read, {} inserted",
+        s.mode,
+        s.workers,
+        s.rows_read,
+        s.rows_inserted
+    );
+    TableIterator::once((
+        s.load_id,
+        s.rows_read,
+        s.rows_inserted,
+        s.rows_duplicate,
+        s.rows_rejected,
+        s.seconds,
+    ))
+}
+
+/// Loads every file of `dir` matching `pattern` whose content was not loaded before, in name
+/// order, each as its own recorded run; one row per file.
+#[allow(clippy::type_complexity)]
+#[pg_extern(volatile, parallel_unsafe)]
+fn taxi_load_dir(
+    dir: Option<&str>,
+    pattern: default!(Option<&str>, "'*.parquet'"),
+    chunk_size: default!(Option<i32>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(file, String),
+        name!(status, String),
+        name!(load_id, Option<i64>),
+        name!(rows_read, Option<i64>),
+        name!(rows_inserted, Option<i64>),
+        name!(rows_duplicate, Option<i64>),
+        name!(rows_rejected, Option<i64>),
+        name!(error_sqlstate, Option<String>),
+        name!(error_message, Option<String>),
+    ),
+> {
+    const FUNCTION: &str = "taxi_load_dir";
+    let (Some(dir), Some(pattern)) = (dir, pattern) else {
+        report::raise(
+            LoadError::NullArgument {
+                function: FUNCTION,
+                arguments: "dir and pattern",
+            },
+            FUNCTION,
+        );
+    };
+    let chunk_size = chunk_size.map_or_else(gucs::chunk_size, i64::from);
+    let files = dir::load_dir(dir, pattern, chunk_size, gucs::load_settings())
+        .unwrap_or_else(|e| report::raise(e, FUNCTION));
+    TableIterator::new(files.into_iter().map(|(path, outcome)| match outcome {
+        Outcome::Skipped(load_id) => (
+            path,
+            "skipped".into(),
+            Some(load_id),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
+        Outcome::Succeeded(load_id, s) => (
+            path,
+            "succeeded".into(),
+            load_id,
+            Some(s.rows_read),
+            Some(s.rows_inserted),
+            Some(s.rows_duplicate),
+            Some(s.rows_rejected),
+            None,
+            None,
+        ),
+        Outcome::Failed(load_id, f) => (
+            path,
+            "failed".into(),
+            load_id,
+            None,
+            None,
+            None,
+            None,
+            Some(f.sqlstate()),
+            Some(f.message()),
+        ),
+    }))
+}

@@ -1,0 +1,197 @@
+//! Every load is a recorded run: a row in `taxi.load_runs` that says `running` while it loads
+//! (written by a background worker, so other sessions see it), `succeeded` with its counts (in
+//! the loading transaction, with the trips) or `failed` with its error (by a background worker,
+//! after the load's work was rolled back in its subtransaction, so it survives the ERROR).
+//! Rejected rows (rows that cannot be stored) go to `taxi.rejected_rows` with the load. Both
+//! tables are written as their owner, with fixed statements: loading roles need no privileges
+//! on them and cannot forge them.
+
+use pgrx::datum::DatumWithOid;
+use pgrx::prelude::*;
+use taxi_core::error::LoadError;
+use taxi_core::files;
+use taxi_core::policy;
+use taxi_core::quality::{self, FLAGS};
+use taxi_core::sql::history::{self as sql, Statement};
+use taxi_core::trip::Rejected;
+
+use crate::load::Summary;
+use crate::postgres::owner::{as_owner, extension_owner};
+use crate::postgres::subxact::{in_subtransaction, Failure};
+use crate::postgres::worker;
+use crate::report::OrInternal;
+
+/// A run in progress: what the load reports back to its record.
+pub struct Run {
+    pub load_id: i64,
+    owner: pg_sys::Oid,
+    /// Quality flags over the file's storable rows, in [`FLAGS`] order.
+    pub flag_counts: [u64; FLAGS.len()],
+    pub rows_rejected: u64,
+    path: String,
+    /// `taxi.max_rejected_rows` when the run began (None: no limit).
+    max_rejected: Option<u64>,
+}
+
+impl Run {
+    /// Records a chunk's rejected rows with the load; fails the load once there are more than
+    /// `taxi.max_rejected_rows`.
+    pub fn reject(&mut self, rows: &[Rejected]) -> Result<(), LoadError> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        if policy::too_many_rejected(self.max_rejected, self.rows_rejected, rows.len()) {
+            let first = &rows[0];
+            return Err(LoadError::TooManyRejected {
+                path: self.path.clone(),
+                limit: self.max_rejected.unwrap_or(u64::MAX),
+                first: format!("row {}: {}", first.row, first.reason),
+            });
+        }
+        let numbers: Vec<i64> = rows.iter().map(|r| r.row as i64).collect();
+        let reasons: Vec<&str> = rows.iter().map(|r| r.reason.as_str()).collect();
+        let raws: Vec<&str> = rows.iter().map(|r| r.raw.as_str()).collect();
+        let args: Vec<DatumWithOid> = vec![
+            self.load_id.into(),
+            numbers.into(),
+            reasons.into(),
+            raws.into(),
+        ];
+        as_owner(self.owner, || {
+            Spi::connect_mut(|c| c.update(sql::INSERT_REJECTED, None, &args).map(|_| ()))
+        })
+        .or_internal("recording rejected rows")?;
+        self.rows_rejected += rows.len() as u64;
+        Ok(())
+    }
+
+    /// Counts the quality flags of rows `rows` of a chunk.
+    pub fn count_flags(&mut self, flags: &[i16], rows: impl Iterator<Item = usize>) {
+        quality::count(&mut self.flag_counts, flags, rows);
+    }
+}
+
+/// Runs `load` as a recorded run of `path`. `sha256`: the file's checksum if the caller has it
+/// (taxi_load_dir), else it is computed beside the load. Returns the load_id (None when the run
+/// could not even be recorded) and the outcome; on failure nothing of the load remains.
+pub fn run(
+    path: &str,
+    chunk_size: i64,
+    sha256: Option<String>,
+    max_rejected: Option<u64>,
+    load: impl FnOnce(&mut Run) -> Result<Summary, LoadError>,
+) -> (Option<i64>, Result<Summary, Failure>) {
+    let context = Spi::connect_mut(|c| {
+        let row = c.update(sql::CONTEXT, Some(1), &[])?.first();
+        Ok::<_, pgrx::spi::Error>((
+            row.get::<String>(1)?.unwrap_or_default(),
+            row.get::<String>(2)?.unwrap_or_default(),
+            row.get::<bool>(3)?.unwrap_or(false),
+            row.get::<pg_sys::Oid>(4)?,
+            row.get::<i64>(5)?,
+        ))
+    })
+    .or_internal("starting the load's record");
+    let (user, xid, read_committed, owner, load_id) = match context {
+        Ok(c) => c,
+        Err(e) => return (None, Err(Failure::Load(e))),
+    };
+    let (Some(owner), Some(load_id)) = (owner, load_id) else {
+        return (
+            None,
+            Err(Failure::Load(LoadError::NotUpdated {
+                missing: "taxi.load_runs",
+            })),
+        );
+    };
+    if let Err(e) = as_owner(owner, || Spi::run(sql::SWEEP)).or_internal("sweeping stale runs") {
+        return (None, Err(Failure::Load(e)));
+    }
+
+    let size = std::fs::metadata(path).ok().map(|m| m.len().to_string());
+    let month = quality::file_month(path).map(|(y, m)| format!("{y:04}-{m:02}-01"));
+    let mut begin: Vec<Option<String>> = vec![
+        Some(load_id.to_string()),
+        Some(path.to_string()),
+        size,
+        sha256.clone(),
+        month,
+        Some(user),
+        Some(unsafe { pg_sys::MyProcPid }.to_string()),
+        Some(xid),
+        Some(chunk_size.to_string()),
+    ];
+    debug_assert_eq!(begin.len(), sql::BEGIN_PARAMS);
+    // Under REPEATABLE READ or SERIALIZABLE the loading transaction could not see (and so not
+    // update) a row committed after its snapshot: the start is then recorded in the transaction.
+    let autonomous = read_committed
+        && worker::run(owner, Statement::Begin, &begin)
+        && as_owner(owner, || {
+            Spi::get_one_with_args::<i64>(sql::BEGUN, &[load_id.to_string().as_str().into()])
+        })
+        .ok()
+        .flatten()
+            == Some(1);
+
+    let mut checksum = sha256.is_none().then(|| files::Background::start(path));
+    let mut run = Run {
+        load_id,
+        owner,
+        flag_counts: [0; FLAGS.len()],
+        rows_rejected: 0,
+        path: path.to_string(),
+        max_rejected,
+    };
+    let outcome = in_subtransaction(|| {
+        if !autonomous {
+            statement_as_owner(owner, sql::BEGIN, &begin)?;
+        }
+        let summary = load(&mut run)?;
+        let sha = sha256
+            .clone()
+            .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
+        let params = [
+            Some(load_id.to_string()),
+            sha,
+            Some(summary.rows_read.to_string()),
+            Some(summary.rows_inserted.to_string()),
+            Some(summary.rows_duplicate.to_string()),
+            Some(summary.rows_rejected.to_string()),
+            Some(quality::counts_json(&run.flag_counts)),
+        ];
+        statement_as_owner(owner, sql::SUCCEED, &params)?;
+        Ok(summary)
+    });
+    if let Err(failure) = &outcome {
+        let (sqlstate, message, detail) = failure.report();
+        begin[3] = begin[3]
+            .take()
+            .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
+        begin.extend([Some(sqlstate), Some(message), detail]);
+        if !worker::run(owner, Statement::Fail, &begin) {
+            warning!(
+                "taxi_load: could not record the failure of load {load_id} in taxi.load_runs: no background worker could run (see max_worker_processes)"
+            );
+        }
+    }
+    (Some(load_id), outcome)
+}
+
+/// The load that already loaded content with checksum `sha256` (hex), if any.
+pub fn loaded_before(sha256: &str) -> Option<i64> {
+    let owner = extension_owner()?;
+    as_owner(owner, || {
+        Spi::get_one_with_args::<i64>(sql::LOADED_BEFORE, &[sha256.into()])
+            .ok()
+            .flatten()
+    })
+}
+
+fn statement_as_owner(
+    owner: pg_sys::Oid,
+    statement: &str,
+    params: &[Option<String>],
+) -> Result<(), LoadError> {
+    let args: Vec<DatumWithOid> = params.iter().map(|p| p.as_deref().into()).collect();
+    as_owner(owner, || Spi::run_with_args(statement, &args)).or_internal("recording the load")
+}

@@ -1,0 +1,151 @@
+//! The trips table through SPI: locking and inspecting it, emptying it, probing it for stored
+//! row hashes, and inserting new trips (`INSERT … ON CONFLICT DO NOTHING`, possibly with their
+//! facts through RETURNING). The direct path is `trip_writer`.
+
+use pgrx::datum::{DatumWithOid, Timestamp};
+use pgrx::pg_sys;
+use pgrx::spi::SpiClient;
+use taxi_core::dedup::Seen;
+use taxi_core::error::LoadError;
+use taxi_core::hash::RowHash;
+use taxi_core::sql::trips as sql;
+use taxi_core::trip::{TripBatch, Values};
+
+use crate::postgres::{datum, locks};
+use crate::report::OrInternal;
+
+/// What taxi_load learnt about its target after locking it.
+pub struct Target {
+    pub oid: pg_sys::Oid,
+    /// The current role owns the target (and may insert): it may drop and rebuild its indexes.
+    pub owner: bool,
+    /// Rows can go straight into the heap (see `trip_writer`).
+    pub plain: bool,
+    /// The planner's estimate of the rows stored, if the table was ever analysed.
+    pub estimated_rows: Option<f64>,
+}
+
+/// The target's oid; NotUpdated if the extension's objects predate the library.
+pub fn target_oid(client: &SpiClient<'_>) -> Result<(pg_sys::Oid, bool), LoadError> {
+    let (oid, may_insert) = client
+        .select(sql::TARGET_OID, Some(1), &[])
+        .and_then(|t| t.first().get_two::<i64, bool>())
+        .or_internal("finding taxi.yellow_taxi_trips")?;
+    let oid = oid.ok_or(LoadError::NotUpdated {
+        missing: sql::TARGET,
+    })?;
+    Ok((locks::oid(oid), may_insert == Some(true)))
+}
+
+/// Locks the target against other loads and inspects it. Held until the transaction ends, so
+/// what is inspected stays true for the whole load.
+pub fn lock_and_inspect(client: &mut SpiClient<'_>) -> Result<Target, LoadError> {
+    let (oid, may_insert) = target_oid(client)?;
+    if !may_insert {
+        return Err(LoadError::NoTablePrivilege { table: sql::TARGET });
+    }
+    locks::lock_against_other_loads(oid);
+    let filled = sql::filled_columns();
+    let row = client
+        .select(sql::INSPECT_TARGET, Some(1), &[filled.into()])
+        .or_internal("inspecting taxi.yellow_taxi_trips")?
+        .first();
+    let get = |i| {
+        row.get::<bool>(i)
+            .or_internal("inspecting taxi.yellow_taxi_trips")
+    };
+    Ok(Target {
+        oid,
+        owner: get(1)?.unwrap_or(false),
+        plain: get(2)?.unwrap_or(false),
+        estimated_rows: row
+            .get::<f64>(3)
+            .or_internal("inspecting taxi.yellow_taxi_trips")?
+            .filter(|n| *n >= 0.0),
+    })
+}
+
+/// Empties the target within this transaction (it must hold no rows): rows written afterwards
+/// may be frozen, as COPY FREEZE writes them.
+pub fn truncate(client: &mut SpiClient<'_>) -> Result<(), LoadError> {
+    client
+        .update(sql::TRUNCATE_TARGET, None, &[])
+        .or_internal("emptying taxi.yellow_taxi_trips")
+        .map(|_| ())
+}
+
+/// Marks those of `hashes` that are stored as seen: one index probe per chunk, for targets too
+/// large to read whole.
+pub fn probe(
+    client: &mut SpiClient<'_>,
+    hashes: &[RowHash],
+    seen: &mut Seen,
+) -> Result<(), LoadError> {
+    let arg: Vec<&[u8]> = hashes.iter().map(|h| &h[..]).collect();
+    let found = client
+        .select(sql::PROBE, None, &[arg.into()])
+        .or_internal("probing for stored trips")?;
+    for row in found {
+        if let Some(hash) = row
+            .get::<&[u8]>(1)
+            .or_internal("probing for stored trips")?
+        {
+            seen.insert(hash);
+        }
+    }
+    Ok(())
+}
+
+/// Inserts rows `rows` of `batch` through SPI with `sql` (`sql::insert_rows`, possibly wrapped
+/// to insert facts too); returns how many were new.
+pub fn insert_rows(
+    client: &mut SpiClient<'_>,
+    sql: &str,
+    batch: &TripBatch,
+    hashes: &[RowHash],
+    flags: &[i16],
+    rows: &[usize],
+    load_id: i64,
+) -> Result<u64, LoadError> {
+    if rows.is_empty() {
+        return Ok(0);
+    }
+    let mut args: Vec<DatumWithOid> = Vec::with_capacity(batch.columns.len() + 2);
+    args.push(
+        rows.iter()
+            .map(|&r| &hashes[r][..])
+            .collect::<Vec<&[u8]>>()
+            .into(),
+    );
+    args.push(load_id.into());
+    for values in &batch.columns {
+        args.push(match values {
+            Values::Int(v) => rows.iter().map(|&r| v[r]).collect::<Vec<_>>().into(),
+            Values::Timestamp(v) => rows
+                .iter()
+                .map(|&r| v[r].map(datum::timestamp))
+                .collect::<Vec<Option<Timestamp>>>()
+                .into(),
+            Values::Float(v) => rows.iter().map(|&r| v[r]).collect::<Vec<_>>().into(),
+            Values::Money(v) => rows.iter().map(|&r| v[r]).collect::<Vec<_>>().into(),
+            Values::Text(v) => rows
+                .iter()
+                .map(|&r| v[r].as_deref())
+                .collect::<Vec<_>>()
+                .into(),
+        });
+    }
+    args.push(rows.iter().map(|&r| flags[r]).collect::<Vec<i16>>().into());
+    let inserted = client
+        .update(sql, None, &args)
+        .or_internal("inserting trips")?;
+    Ok(inserted.len() as u64)
+}
+
+/// Makes sure DROP EXTENSION cannot silently take loaded trips with it (see sql/schema.sql).
+pub fn ensure_drop_guard(client: &mut SpiClient<'_>) -> Result<(), LoadError> {
+    client
+        .update(sql::ENSURE_DROP_GUARD, None, &[])
+        .or_internal("guarding the trips against DROP EXTENSION")
+        .map(|_| ())
+}

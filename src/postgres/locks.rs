@@ -1,0 +1,20 @@
+//! Table locks taken directly (not with LOCK TABLE, which also asks for UPDATE or DELETE rights
+//! a loading role need not have), held until the transaction ends.
+
+use pgrx::pg_sys;
+
+/// SHARE ROW EXCLUSIVE: conflicts with itself, so loads (and star rebuilds) of one table wait for
+/// each other; readers and ordinary writers do not wait.
+pub fn lock_against_other_loads(oid: pg_sys::Oid) {
+    unsafe { pg_sys::LockRelationOid(oid, pg_sys::ShareRowExclusiveLock as pg_sys::LOCKMODE) };
+}
+
+/// ROW EXCLUSIVE, as INSERT takes: no index or trigger can appear on the table meanwhile.
+pub fn lock_for_insert(oid: pg_sys::Oid) {
+    unsafe { pg_sys::LockRelationOid(oid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE) };
+}
+
+/// An oid read back from SQL (`regclass::oid::int8`).
+pub fn oid(n: i64) -> pg_sys::Oid {
+    pg_sys::Oid::from(n as u32)
+}

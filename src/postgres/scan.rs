@@ -1,0 +1,87 @@
+//! One sequential pass over the trips' heap, reading only `row_hash` straight from each tuple.
+
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use taxi_core::dedup::{key, Key, KeySet};
+
+/// Puts every stored trip into `stored` and returns how many there are, or None (and a partly
+/// filled set) as soon as there are more than `limit`. One sequential pass over the heap,
+/// reading only `row_hash` straight from each tuple (no SPI, no tuple copies); the scan uses
+/// PostgreSQL's bulk-read ring, so it does not sweep the table through shared buffers.
+pub fn read_row_hashes(target: pg_sys::Oid, stored: &mut KeySet, limit: u64) -> Option<u64> {
+    let n = unsafe {
+        let rel = pg_sys::table_open(target, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+        let attnum = (0..tupdesc.len())
+            .find(|&i| {
+                tupdesc
+                    .get(i)
+                    .is_some_and(|a| !a.attisdropped && a.name() == "row_hash")
+            })
+            .expect(
+                "the target has a row_hash column: taxi_load checked its columns after locking it",
+            ) as i32
+            + 1;
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
+        let scan = pg_sys::table_beginscan(rel, snapshot, 0, std::ptr::null_mut());
+        let mut n = 0u64;
+        // Keys are collected first and inserted after the scan: interleaving hash-table inserts
+        // with the scan thrashes the cache and made the pass three times slower.
+        let mut keys: Vec<Key> = Vec::with_capacity(limit.min(1 << 24) as usize);
+        let mut take = |datum: *const pg_sys::varlena| {
+            let len = pgrx::varlena::varsize_any_exhdr(datum);
+            let data = pgrx::varlena::vardata_any(datum) as *const u8;
+            if len >= 16 {
+                keys.push(key(std::slice::from_raw_parts(data, len)));
+            }
+        };
+        // row_hash is the table's first column and NOT NULL: on a heap table it starts right at
+        // the tuple's data offset, which is what fastgetattr would compute. Any other layout goes
+        // through the generic slot interface.
+        let heap = (*rel).rd_tableam == pg_sys::GetHeapamTableAmRoutine() && attnum == 1;
+        let slot = if heap {
+            std::ptr::null_mut()
+        } else {
+            pg_sys::table_slot_create(rel, std::ptr::null_mut())
+        };
+        loop {
+            if heap {
+                let tuple = pg_sys::heap_getnext(scan, pg_sys::ScanDirection::ForwardScanDirection);
+                if tuple.is_null() {
+                    break;
+                }
+                let header = (*tuple).t_data;
+                take((header as *const u8).add((*header).t_hoff as usize) as *const pg_sys::varlena);
+            } else {
+                if !pg_sys::table_scan_getnextslot(
+                    scan,
+                    pg_sys::ScanDirection::ForwardScanDirection,
+                    slot,
+                ) {
+                    break;
+                }
+                let mut isnull = false;
+                let datum = pg_sys::slot_getattr(slot, attnum, &mut isnull);
+                if !isnull {
+                    take(datum.cast_mut_ptr::<pg_sys::varlena>());
+                }
+            }
+            n += 1;
+            if n > limit {
+                break;
+            }
+            if n.is_multiple_of(65_536) {
+                check_for_interrupts!();
+            }
+        }
+        stored.extend(keys);
+        if !slot.is_null() {
+            pg_sys::ExecDropSingleTupleTableSlot(slot);
+        }
+        pg_sys::table_endscan(scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        n
+    };
+    (n <= limit).then_some(n)
+}
