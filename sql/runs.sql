@@ -1,4 +1,4 @@
--- Load history and quarantine.
+-- Load history and rejected rows.
 --
 -- taxi.load_runs: one row per taxi_load call (taxi_load_dir makes one per file it loads). The
 -- row is written as 'running' by a short-lived background worker in its own transaction, so other

@@ -51,8 +51,8 @@ static WORKERS: GucSetting<i32> = GucSetting::<i32>::new(0);
 static PROGRESS_EVERY: GucSetting<i32> = GucSetting::<i32>::new(0);
 
 /// `taxi.max_rejected_rows` (user-settable, default 1000; -1 = no limit): a file with more rows
-/// that cannot be stored fails instead of loading. A few unstorable rows are data errors to
-/// quarantine; thousands mean a file the loader misreads, whose rows should not all end up as
+/// that cannot be stored fails instead of loading. A few rejected rows are data errors to
+/// record; thousands mean a file the loader misreads, whose rows should not all end up as
 /// jsonb in `taxi.rejected_rows`.
 static MAX_REJECTED_ROWS: GucSetting<i32> = GucSetting::<i32>::new(1000);
 
@@ -143,7 +143,7 @@ pub fn init() {
     GucRegistry::define_int_guc(
         c"taxi.max_rejected_rows",
         c"A file with more rows that cannot be stored than this fails instead of loading; -1 means no limit.",
-        c"Rows that cannot be stored are quarantined in taxi.rejected_rows while the load goes on.",
+        c"Rows that cannot be stored are recorded in taxi.rejected_rows while the load goes on.",
         &MAX_REJECTED_ROWS,
         -1,
         i32::MAX,

@@ -1,4 +1,4 @@
-/// Load history, quarantine, quality flags and folder loads, against a real server.
+/// Load history, rejected rows, quality flags and folder loads, against a real server.
 #[pgrx::pg_schema]
 mod tests {
     use pgrx::prelude::*;
@@ -97,10 +97,10 @@ mod tests {
         assert_eq!(run_row(rolled_back), "running 100 t t");
     }
 
-    /// A file with every kind of unstorable and suspicious row: the counts add up, the rejected rows
+    /// A file with every kind of rejected and suspicious row: the counts add up, the rejected rows
     /// keep their raw values, each flag is on exactly the rows its definition (in SQL) selects.
     #[pg_test]
-    fn unstorable_rows_are_quarantined_and_every_flag_is_exact() {
+    fn rejected_rows_are_recorded_and_every_flag_is_exact() {
         let mut trips = generate::generate(&Options {
             rows: 3000,
             year: 2024,
@@ -123,7 +123,7 @@ mod tests {
                     c[row] = v;
                 }
             };
-        // Unstorable (0-based rows; the file numbers them from 1).
+        // Rejected (0-based rows; the file numbers them from 1).
         set_ts(&mut trips, idx::PICKUP, 10, None);
         set_ts(&mut trips, idx::DROPOFF, 20, None);
         set_money(&mut trips, idx::FARE_AMOUNT, 30, Some(5_000_000_000_000));
@@ -264,7 +264,7 @@ mod tests {
             )),
             "2 passenger_count: not a whole number (1.5) 1.5"
         );
-        // More unstorable rows than taxi.max_rejected_rows: the load fails, nothing of it remains,
+        // More rejected rows than taxi.max_rejected_rows: the load fails, nothing of it remains,
         // and the first bad row is named.
         let before = fingerprint();
         Spi::run("SET LOCAL taxi.max_rejected_rows = 5").unwrap();

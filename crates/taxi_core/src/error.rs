@@ -88,7 +88,7 @@ impl Class {
 }
 
 /// A value that cannot be stored in its column. Raised by the converters, which do not know the
-/// file; the reader quarantines its row (`taxi.rejected_rows`).
+/// file; the reader rejects its row (recorded in `taxi.rejected_rows`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValueError {
     /// 1-based row number in the file.
@@ -163,7 +163,7 @@ pub enum LoadError {
     #[error("file \"{path}\" would decode to more memory than taxi_load may use")]
     TooLarge { path: String, detail: String },
 
-    /// More unstorable rows than `taxi.max_rejected_rows`.
+    /// More rejected rows than `taxi.max_rejected_rows`.
     #[error("file \"{path}\" has more than {limit} rows that cannot be stored")]
     TooManyRejected {
         path: String,
@@ -307,7 +307,7 @@ impl LoadError {
                 format!("The column must hold {expected}.")
             }
             LoadError::TooManyRejected { .. } => {
-                "Nothing of the file was loaded. Many unstorable rows usually mean a file this loader misreads; to load it anyway and quarantine them, raise taxi.max_rejected_rows (-1: no limit).".to_string()
+                "Nothing of the file was loaded. Many rejected rows usually mean a file this loader misreads; to load it anyway and record them in taxi.rejected_rows, raise taxi.max_rejected_rows (-1: no limit).".to_string()
             }
             LoadError::NotADirectory { .. } => {
                 "taxi_load_dir takes the folder of the files; taxi_load takes one file.".to_string()

@@ -1,5 +1,5 @@
 //! The decisions a load makes, as plain functions of what it knows: how it writes, when it
-//! switches to the bulk path, which arguments it refuses, when unstorable rows fail it, how
+//! switches to the bulk path, which arguments it refuses, when rejected rows fail it, how
 //! often it reports progress, which pickups a month holds. The extension gathers the facts
 //! (settings, the target's state, the first chunk) and acts on the answers; everything decided
 //! is here, with its tests.
@@ -66,7 +66,7 @@ pub struct Settings {
     /// Threads of the worker pool (`taxi.workers`, 0 decoded to one per core, at most 8).
     pub workers: usize,
     pub progress_every: ProgressEvery,
-    /// Unstorable rows a file may have before it fails; None: no limit.
+    /// Rejected rows a file may have before it fails; None: no limit.
     pub max_rejected_rows: Option<u64>,
 }
 
@@ -134,7 +134,7 @@ pub fn switch_to_bulk(new_rows: usize, chunk_rows: usize) -> bool {
     new_rows * 2 >= chunk_rows
 }
 
-/// Whether `more` unstorable rows, after `so_far`, exceed `limit` (`taxi.max_rejected_rows`).
+/// Whether `more` rejected rows, after `so_far`, exceed `limit` (`taxi.max_rejected_rows`).
 pub fn too_many_rejected(limit: Option<u64>, so_far: u64, more: usize) -> bool {
     limit.is_some_and(|limit| so_far + more as u64 > limit)
 }

@@ -263,7 +263,7 @@ pub fn outcome(
 ) -> Outcome {
     match got {
         Err(e) => e.class().sqlstate().to_string(),
-        // Every row of the file is either stored or quarantined.
+        // Every row of the file is either stored or rejected.
         Ok(trips) if trips.len() + trips.rejected.len() != good.len() => {
             panic!(
                 "{}: {} rows and {} rejected instead of {}",
@@ -273,13 +273,13 @@ pub fn outcome(
                 good.len()
             )
         }
-        Ok(trips) if !trips.rejected.is_empty() => "loads, rows quarantined".to_string(),
+        Ok(trips) if !trips.rejected.is_empty() => "loads, rows rejected".to_string(),
         Ok(trips) if &trips == good => "loads".to_string(),
         Ok(_) => "loads, values changed".to_string(),
     }
 }
 
-/// The README's "Reliability" table for (kind, outcome) pairs.
+/// The table of docs/reliability.md for (kind, outcome) pairs.
 pub fn summary(results: &[(&'static str, Outcome)]) -> String {
     let mut kinds: Vec<&str> = Vec::new();
     for r in results {
@@ -288,7 +288,7 @@ pub fn summary(results: &[(&'static str, Outcome)]) -> String {
         }
     }
     let mut out = String::from(
-        "| damage | cases | clean ERROR, by SQLSTATE | loads, same trips | loads, a value changed | loads, damaged rows quarantined | rows lost or invented | crashes | internal errors (XX000) |\n|---|---|---|---|---|---|---|---|---|\n",
+        "| damage | cases | clean ERROR, by SQLSTATE | loads, same trips | loads, a value changed | loads, damaged rows rejected | rows lost or invented | crashes | internal errors (XX000) |\n|---|---|---|---|---|---|---|---|---|\n",
     );
     let mut total = 0;
     for kind in kinds {
@@ -306,13 +306,13 @@ pub fn summary(results: &[(&'static str, Outcome)]) -> String {
             .iter()
             .filter(|o| o.as_str() == "loads, values changed")
             .count();
-        let quarantined = of_kind
+        let rejected = of_kind
             .iter()
-            .filter(|o| o.as_str() == "loads, rows quarantined")
+            .filter(|o| o.as_str() == "loads, rows rejected")
             .count();
         let errors: Vec<String> = states.iter().map(|(s, n)| format!("{s}: {n}")).collect();
         out.push_str(&format!(
-            "| {kind} | {} | {} | {loads} | {changed} | {quarantined} | 0 | 0 | {} |\n",
+            "| {kind} | {} | {} | {loads} | {changed} | {rejected} | 0 | 0 | {} |\n",
             of_kind.len(),
             if errors.is_empty() {
                 "—".to_string()

@@ -203,7 +203,7 @@ impl TripReader {
         if errors.is_empty() {
             trips
         } else {
-            quarantine(trips, batch, errors)
+            reject_rows(trips, batch, errors)
         }
     }
 }
@@ -231,7 +231,7 @@ fn row_by_row(
 
 /// Moves the rows named by `errors` out of `trips` into its `rejected` list, with the reasons and
 /// the row as the file holds it.
-fn quarantine(trips: TripBatch, batch: &RecordBatch, errors: Vec<ValueError>) -> TripBatch {
+fn reject_rows(trips: TripBatch, batch: &RecordBatch, errors: Vec<ValueError>) -> TripBatch {
     let mut by_row: std::collections::BTreeMap<u64, Vec<String>> = Default::default();
     for e in errors {
         by_row

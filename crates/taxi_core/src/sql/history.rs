@@ -1,4 +1,4 @@
-//! SQL text of the load history and the quarantine. pgrx-free: executed by `runs` (in the
+//! SQL text of the load history and the rejected rows. pgrx-free: executed by `load::history` (in the
 //! loading transaction) and by its background worker (autonomously), always with bound
 //! parameters. Every parameter travels as text and is cast here, so the worker, which receives
 //! them through shared memory, runs exactly the statements the loading backend would.
