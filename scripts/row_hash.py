@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Recompute taxi_loader row hashes outside the database, from the README's encoding alone.
+"""Recompute taxi_loader row hashes outside the database, from the encoding of docs/row-hash.md alone.
 
     python3 scripts/row_hash.py FILE.parquet [--encoding]
 
