@@ -53,8 +53,10 @@ pub extern "C-unwind" fn taxi_run_recorder_main(_arg: pg_sys::Datum) {
     let fields: Vec<u32> = BackgroundWorker::get_extra()
         .split(' ')
         .map(|f| {
+            // Never user input: `run` above writes four numbers. Should it ever fail, this is the
+            // worker's own log line; the loading backend sees the worker fail and warns.
             f.parse()
-                .expect("taxi_loader run recorder: malformed bgw_extra")
+                .expect("taxi_loader run recorder: bgw_extra is the four numbers run() wrote")
         })
         .collect();
     let [db, owner, handle, len] = fields[..] else {
@@ -76,8 +78,12 @@ pub extern "C-unwind" fn taxi_run_recorder_main(_arg: pg_sys::Datum) {
             bytes
         };
         let (statement, params) =
-            payload::decode(&bytes).expect("taxi_loader run recorder: malformed payload");
+            payload::decode(&bytes).expect("taxi_loader run recorder: the payload run() encoded");
         let args: Vec<DatumWithOid> = params.iter().map(|p| p.as_deref().into()).collect();
-        Spi::run_with_args(statement.sql(), &args).expect("taxi_loader run recorder");
+        // A failure here (a constraint of taxi.load_runs) is logged by the worker; the loading
+        // backend sees the worker fail and warns (see `run`).
+        if let Err(e) = Spi::run_with_args(statement.sql(), &args) {
+            error!("taxi_loader run recorder: {e}");
+        }
     });
 }

@@ -24,3 +24,29 @@ pub mod read;
 pub mod sql;
 pub mod threads;
 pub mod trip;
+
+#[cfg(test)]
+mod purity {
+    /// The core and the generator must stay buildable and testable without PostgreSQL: neither
+    /// depends on pgrx (directly; `cargo tree -p taxi_core` shows nothing of it either).
+    #[test]
+    fn no_crate_under_crates_depends_on_pgrx() {
+        for manifest in [
+            concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"),
+            concat!(env!("CARGO_MANIFEST_DIR"), "/../taxi_gen/Cargo.toml"),
+        ] {
+            let text = std::fs::read_to_string(manifest).unwrap();
+            assert!(text.contains("[dependencies]"), "{manifest}");
+            let mut section = "";
+            let mut deps = Vec::new();
+            for line in text.lines().map(str::trim) {
+                if line.starts_with('[') {
+                    section = line;
+                } else if section.contains("dependencies") && line.starts_with("pgrx") {
+                    deps.push(line);
+                }
+            }
+            assert!(deps.is_empty(), "{manifest} depends on pgrx: {deps:?}");
+        }
+    }
+}

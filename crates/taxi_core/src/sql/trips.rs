@@ -1,4 +1,5 @@
-//! SQL text of the write path. pgrx-free: built here, executed by `merge` with bound parameters;
+//! SQL text of the write path. pgrx-free: built here, executed by the extension's `load::trips`
+//! with bound parameters;
 //! identifiers are fixed or come from `regclass`/`format('%I')` inside PostgreSQL.
 
 use crate::trip::{Kind, COLUMNS};
