@@ -1,4 +1,4 @@
--- Bulk-load helpers' SQL side. taxi_bulk_begin/taxi_bulk_end are in src/bulk (Rust).
+-- Bulk-load helpers' SQL side. taxi_bulk_begin/taxi_bulk_end are in src/api/indexes.rs (Rust).
 --
 -- taxi_bulk_begin(target) records the definitions of target's secondary indexes here and drops
 -- them; taxi_bulk_end(target) rebuilds them (CREATE INDEX uses parallel maintenance workers) and

@@ -1,6 +1,6 @@
 -- Live progress of running taxi_load calls, from PostgreSQL's progress reporting (taxi_load
 -- reports in the COPY command's slots, so pg_stat_progress_copy shows it too; see
--- src/load/progress.rs for the slots). Rows of other users' loads show only to roles that may
+-- src/postgres/progress.rs for the slots). Rows of other users' loads show only to roles that may
 -- see their statistics (pg_read_all_stats), as with pg_stat_progress_copy.
 CREATE VIEW taxi.load_progress AS
 SELECT s.pid,
@@ -20,7 +20,7 @@ SELECT s.pid,
                                                               AS rows_per_second
 FROM pg_catalog.pg_stat_get_progress_info('COPY') s
 LEFT JOIN pg_catalog.pg_database d ON d.oid = s.datid
-WHERE s.param16 = 1413568585;  -- 'TAXI', src/load/progress.rs MARKER
+WHERE s.param16 = 1413568585;  -- 'TAXI', src/postgres/progress.rs MARKER
 COMMENT ON VIEW taxi.load_progress IS
     'Running taxi_load calls: chunk, rows and bytes done of the file''s total, rows/s';
 GRANT SELECT ON taxi.load_progress TO PUBLIC;

@@ -3,8 +3,9 @@
 -- taxi_load writes the fact row of every trip it inserts into taxi.yellow_taxi_trips, in the
 -- same transaction and from the same rows, so both tables always hold the same trips.
 -- taxi_check_consistency() compares them; taxi_rebuild_star(month) recomputes facts from the
--- normalized table. How a trip becomes a fact row is defined once for SQL (src/star/sql.rs) and
--- once for the direct write path (src/star/facts.rs); a test compares the two on every load path.
+-- normalized table. How a trip becomes a fact row is defined once for SQL
+-- (crates/taxi_core/src/sql/star.rs) and once for the direct write path
+-- (crates/taxi_core/src/facts.rs); a test compares the two on every load path.
 --
 -- Every dimension has an explicit unknown member (key -1, date_key 0): a code not in a lookup,
 -- or NULL, still maps.
