@@ -15,7 +15,7 @@ use taxi_core::quality::{self, FLAGS};
 use taxi_core::sql::history::{self as sql, Statement};
 use taxi_core::trip::Rejected;
 
-use crate::load::Summary;
+use crate::load::summary::Summary;
 use crate::postgres::owner::{as_owner, extension_owner};
 use crate::postgres::subxact::{in_subtransaction, Failure};
 use crate::postgres::worker;

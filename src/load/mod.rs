@@ -8,6 +8,7 @@ pub mod fact_writer;
 pub mod history;
 pub mod indexes;
 pub mod star;
+mod summary;
 pub mod trip_writer;
 pub mod trips;
 
@@ -26,23 +27,11 @@ use taxi_core::threads;
 use crate::load::fact_writer::FactWriter;
 use crate::load::history::Run;
 use crate::load::star::Star;
+pub use crate::load::summary::Summary;
 use crate::load::trip_writer::TripWriter;
 use crate::postgres::progress::Progress;
 use crate::postgres::subxact::Failure;
 use crate::postgres::{owner, scan};
-
-pub struct Summary {
-    /// How the rows were written; for tests and the DEBUG1 message.
-    pub mode: Mode,
-    /// Threads of the worker pool during the load; for tests and the DEBUG1 message.
-    pub workers: usize,
-    pub load_id: i64,
-    pub rows_read: i64,
-    pub rows_inserted: i64,
-    pub rows_duplicate: i64,
-    pub rows_rejected: i64,
-    pub seconds: f64,
-}
 
 /// Checks the arguments, then loads `path` as a recorded run. The load_id is None when the
 /// arguments were refused before a run began (nothing is recorded for them).
@@ -95,37 +84,13 @@ fn load_into(
     let ahead = pipeline::chunks_ahead(chunk_size, policy::PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
 
-    let (mut mode, target, frozen, mut decide_later, mut star) = Spi::connect_mut(|client| {
-        let target = trips::lock_and_inspect(client)?;
-        let star = settings.star.then(|| Star::open(client)).transpose()?;
-        trips::ensure_drop_guard(client)?;
-        let mut stored = key_set(0);
-        let existing = policy::stored_read_limit(settings.write, target.estimated_rows, file_rows)
-            .and_then(|limit| scan::read_row_hashes(target.oid, &mut stored, limit));
-        let bulk_allowed = target.owner && target.plain;
-        let (mode, mut decide_later) = policy::choose_mode(settings.write, bulk_allowed, existing);
-        if star.as_ref().is_some_and(|s| !s.direct) {
-            // Facts that cannot go straight into the heap are inserted from the load's trips at
-            // its end; a load that starts on the SPI path (facts with each chunk) stays there.
-            decide_later = false;
-        }
-        if mode == Mode::Probe {
-            chunks.steady();
-        } else {
-            chunks.publish(stored);
-        }
-        let mut frozen = false;
-        if mode == Mode::Bulk {
-            if existing == Some(0) {
-                trips::truncate(client)?;
-                frozen = true;
-            }
-            // Unique indexes too: with the target locked and every stored trip known, nothing
-            // can conflict.
-            indexes::drop_indexes(client, target.oid, true)?;
-        }
-        Ok::<_, LoadError>((mode, target, frozen, decide_later, star))
-    })?;
+    let Plan {
+        mut mode,
+        target,
+        frozen,
+        mut decide_later,
+        mut star,
+    } = Spi::connect_mut(|client| plan(client, settings, file_rows, &mut chunks))?;
 
     let mut progress = Progress::start(
         target.oid,
@@ -214,18 +179,7 @@ fn load_into(
     }
     drop(chunks);
     if let Some(writer) = direct {
-        writer.finish();
-        check_for_interrupts!();
-        Spi::connect_mut(|client| {
-            match facts {
-                Some(facts) => facts.finish(),
-                None if star.is_some() => {
-                    star::insert_facts_of_load(client, load_id)?;
-                }
-                None => {}
-            }
-            indexes::rebuild_indexes_with_memory(client, target.oid, policy::REBUILD_MEMORY_KB)
-        })?;
+        finish_bulk(writer, facts, star.is_some(), target.oid, load_id)?;
     }
     Ok(Summary {
         workers: threads::workers().unwrap_or(0),
@@ -236,5 +190,85 @@ fn load_into(
         rows_duplicate: (rows_read - rows_inserted - run.rows_rejected) as i64,
         rows_rejected: run.rows_rejected as i64,
         seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// How a load writes, decided after locking and inspecting its target.
+struct Plan {
+    mode: Mode,
+    target: trips::Target,
+    /// The target was emptied in this transaction: rows may be written frozen.
+    frozen: bool,
+    /// `auto` looks at the first chunk before settling on known or bulk.
+    decide_later: bool,
+    star: Option<Star>,
+}
+
+/// Locks and inspects the target (and the star schema), reads what it stores when the policy
+/// says so, and prepares the chosen mode: hands the stored trips to the pipeline, or empties the
+/// target and drops its indexes for a bulk load.
+fn plan(
+    client: &mut pgrx::spi::SpiClient<'_>,
+    settings: Settings,
+    file_rows: u64,
+    chunks: &mut Pipeline,
+) -> Result<Plan, LoadError> {
+    let target = trips::lock_and_inspect(client)?;
+    let star = settings.star.then(|| Star::open(client)).transpose()?;
+    trips::ensure_drop_guard(client)?;
+    let mut stored = key_set(0);
+    let existing = policy::stored_read_limit(settings.write, target.estimated_rows, file_rows)
+        .and_then(|limit| scan::read_row_hashes(target.oid, &mut stored, limit));
+    let (mode, decide_later) = policy::choose_mode(
+        settings.write,
+        target.owner && target.plain,
+        star.as_ref().is_none_or(|s| s.direct),
+        existing,
+    );
+    if mode == Mode::Probe {
+        chunks.steady();
+    } else {
+        chunks.publish(stored);
+    }
+    let mut frozen = false;
+    if mode == Mode::Bulk {
+        if existing == Some(0) {
+            trips::truncate(client)?;
+            frozen = true;
+        }
+        // Unique indexes too: with the target locked and every stored trip known, nothing can
+        // conflict.
+        indexes::drop_indexes(client, target.oid, true)?;
+    }
+    Ok(Plan {
+        mode,
+        target,
+        frozen,
+        decide_later,
+        star,
+    })
+}
+
+/// The end of a bulk load: the heaps closed, the facts written if they could not go with the
+/// trips, the indexes rebuilt once.
+fn finish_bulk(
+    writer: TripWriter,
+    facts: Option<FactWriter>,
+    star: bool,
+    target: pgrx::pg_sys::Oid,
+    load_id: i64,
+) -> Result<(), LoadError> {
+    writer.finish();
+    check_for_interrupts!();
+    Spi::connect_mut(|client| {
+        match facts {
+            Some(facts) => facts.finish(),
+            None if star => {
+                star::insert_facts_of_load(client, load_id)?;
+            }
+            None => {}
+        }
+        indexes::rebuild_indexes_with_memory(client, target, policy::REBUILD_MEMORY_KB)?;
+        Ok(())
     })
 }

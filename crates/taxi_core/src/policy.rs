@@ -109,11 +109,20 @@ pub fn stored_read_limit(
 /// The write mode, and whether `auto` should look at the first chunk before settling on it.
 /// `existing`: the trips stored, if they were all read (None: too many, or not read);
 /// `bulk_allowed`: the role owns the target and it is plain enough for direct heap writes.
+/// `facts_direct`: the star schema is off, or its facts can go straight into the heap too.
 pub fn choose_mode(
     setting: WriteSetting,
     bulk_allowed: bool,
+    facts_direct: bool,
     existing: Option<u64>,
 ) -> (Mode, bool) {
+    let (mode, decide_later) = mode_for(setting, bulk_allowed, existing);
+    // Facts that cannot go straight into the heap are inserted from the load's trips at its end;
+    // a load that starts on the SPI path (facts with each chunk) stays there.
+    (mode, decide_later && facts_direct)
+}
+
+fn mode_for(setting: WriteSetting, bulk_allowed: bool, existing: Option<u64>) -> (Mode, bool) {
     let Some(existing) = existing else {
         return (Mode::Probe, false);
     };
@@ -204,16 +213,34 @@ mod tests {
         use WriteSetting::*;
         // Nothing read (too many stored, or probe asked for): probe, whatever else holds.
         for s in [Auto, Bulk, Known, Probe] {
-            assert_eq!(choose_mode(s, true, None), (Mode::Probe, false));
+            assert_eq!(choose_mode(s, true, true, None), (Mode::Probe, false));
         }
-        assert_eq!(choose_mode(Auto, true, Some(0)), (Mode::Bulk, false));
-        assert_eq!(choose_mode(Auto, true, Some(10)), (Mode::Known, true));
-        assert_eq!(choose_mode(Auto, false, Some(0)), (Mode::Known, false));
-        assert_eq!(choose_mode(Bulk, true, Some(10)), (Mode::Bulk, false));
+        assert_eq!(choose_mode(Auto, true, true, Some(0)), (Mode::Bulk, false));
+        assert_eq!(choose_mode(Auto, true, true, Some(10)), (Mode::Known, true));
+        // Facts that must go through SQL: a load that starts on the SPI path stays there.
+        assert_eq!(
+            choose_mode(Auto, true, false, Some(10)),
+            (Mode::Known, false)
+        );
+        assert_eq!(choose_mode(Auto, true, false, Some(0)), (Mode::Bulk, false));
+        assert_eq!(
+            choose_mode(Auto, false, true, Some(0)),
+            (Mode::Known, false)
+        );
+        assert_eq!(choose_mode(Bulk, true, true, Some(10)), (Mode::Bulk, false));
         // Bulk where it is not allowed (not the owner, triggers, extra columns): known.
-        assert_eq!(choose_mode(Bulk, false, Some(10)), (Mode::Known, false));
-        assert_eq!(choose_mode(Known, true, Some(0)), (Mode::Known, false));
-        assert_eq!(choose_mode(Probe, true, Some(0)), (Mode::Probe, false));
+        assert_eq!(
+            choose_mode(Bulk, false, true, Some(10)),
+            (Mode::Known, false)
+        );
+        assert_eq!(
+            choose_mode(Known, true, true, Some(0)),
+            (Mode::Known, false)
+        );
+        assert_eq!(
+            choose_mode(Probe, true, true, Some(0)),
+            (Mode::Probe, false)
+        );
     }
 
     #[test]

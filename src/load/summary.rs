@@ -1,0 +1,16 @@
+//! What a load reports: its result row, and what the history records of a success.
+
+use taxi_core::policy::Mode;
+
+pub struct Summary {
+    /// How the rows were written; for tests and the DEBUG1 message.
+    pub mode: Mode,
+    /// Threads of the worker pool during the load; for tests and the DEBUG1 message.
+    pub workers: usize,
+    pub load_id: i64,
+    pub rows_read: i64,
+    pub rows_inserted: i64,
+    pub rows_duplicate: i64,
+    pub rows_rejected: i64,
+    pub seconds: f64,
+}
