@@ -115,16 +115,19 @@ fn taxi_load_dir(
             None,
             None,
         ),
-        Outcome::Failed(load_id, f) => (
-            path,
-            "failed".into(),
-            load_id,
-            None,
-            None,
-            None,
-            None,
-            Some(f.sqlstate()),
-            Some(f.message()),
-        ),
+        Outcome::Failed(load_id, f) => {
+            let (sqlstate, message, _) = f.report();
+            (
+                path,
+                "failed".into(),
+                load_id,
+                None,
+                None,
+                None,
+                None,
+                Some(sqlstate),
+                Some(message),
+            )
+        }
     }))
 }

@@ -10,7 +10,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use pgrx::datum::{Date, Timestamp};
+use pgrx::datum::Date;
 use pgrx::pg_sys;
 use pgrx::spi::{Spi, SpiClient};
 use taxi_core::error::LoadError;
@@ -192,12 +192,8 @@ pub fn rebuild(day: Option<Date>) -> Result<Rebuilt, LoadError> {
             Ok(policy::month_of(datum::unix_days(d)))
         })
         .transpose()?;
-    let midnight = |days: i64| {
-        Timestamp::try_from(calendar::midnight_us(days) - calendar::UNIX_TO_PG_EPOCH_US)
-            .expect("midnight of a finite date is a finite timestamp")
-    };
     let (from, to) = match month {
-        Some((first, next)) => (Some(midnight(first)), Some(midnight(next))),
+        Some((first, next)) => (Some(datum::midnight(first)), Some(datum::midnight(next))),
         None => (None, None),
     };
     let (deleted, inserted) = Spi::connect_mut(|client| {

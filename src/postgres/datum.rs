@@ -3,7 +3,7 @@
 
 use pgrx::datum::{Date, Timestamp};
 use pgrx::{pg_sys, IntoDatum};
-use taxi_core::calendar::{UNIX_TO_PG_EPOCH_US, US_PER_DAY};
+use taxi_core::calendar::{UNIX_TO_PG_EPOCH_DAYS, UNIX_TO_PG_EPOCH_US, US_PER_DAY};
 use taxi_core::convert::numeric::numeric_from_cents;
 use taxi_core::trip::Values;
 
@@ -40,22 +40,27 @@ pub fn varlena(bytes: &[u8]) -> pg_sys::Datum {
     }
 }
 
-/// A trip timestamp (Unix microseconds) as PostgreSQL's. The converter has refused values
-/// outside PostgreSQL's range, so this cannot fail for a value the reader produced.
+/// A timestamp (Unix microseconds) as PostgreSQL's: a trip's, which the converter has kept
+/// within PostgreSQL's range, or the midnight of a finite date ([`midnight`]).
 pub fn timestamp(unix_us: i64) -> Timestamp {
     Timestamp::try_from(unix_us - UNIX_TO_PG_EPOCH_US)
-        .expect("the converter keeps timestamps within PostgreSQL's range")
+        .expect("trip timestamps and midnights of finite dates are within PostgreSQL's range")
+}
+
+/// Midnight starting the day `days` after 1970-01-01 (a finite date's day).
+pub fn midnight(days: i64) -> Timestamp {
+    timestamp(days * US_PER_DAY)
 }
 
 /// Days since 1970-01-01 of a finite date.
 pub fn unix_days(d: Date) -> i64 {
-    d.to_pg_epoch_days() as i64 + UNIX_TO_PG_EPOCH_US / US_PER_DAY
+    d.to_pg_epoch_days() as i64 + UNIX_TO_PG_EPOCH_DAYS
 }
 
 /// The date `days` after 1970-01-01; `days` comes from a finite date or a trip's pickup, which
 /// PostgreSQL's date range holds.
 pub fn date(days: i64) -> Date {
-    let pg_days = days - UNIX_TO_PG_EPOCH_US / US_PER_DAY;
+    let pg_days = days - UNIX_TO_PG_EPOCH_DAYS;
     // SAFETY: a date is an i32 day count from 2000-01-01; the value is in range (see above).
     unsafe { Date::from_pg_epoch_days(pg_days as i32) }
 }

@@ -14,6 +14,8 @@ pub struct HeapWriter {
     bistate: *mut pg_sys::BulkInsertStateData,
     cid: pg_sys::CommandId,
     options: i32,
+    /// Attributes of the table's tuples, dropped ones included.
+    natts: usize,
     /// Slots filled and not yet written.
     pending: usize,
 }
@@ -41,6 +43,7 @@ impl HeapWriter {
                 } else {
                     0
                 },
+                natts: (*(*rel).rd_att).natts as usize,
                 pending: 0,
             }
         }
@@ -69,9 +72,8 @@ impl HeapWriter {
         unsafe {
             let slot = self.slots[self.pending];
             pg_sys::ExecClearTuple(slot);
-            let natts = (*(*slot).tts_tupleDescriptor).natts as usize;
-            let values = std::slice::from_raw_parts_mut((*slot).tts_values, natts);
-            let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, natts);
+            let values = std::slice::from_raw_parts_mut((*slot).tts_values, self.natts);
+            let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, self.natts);
             fill(values, nulls);
             pg_sys::ExecStoreVirtualTuple(slot);
             self.pending += 1;

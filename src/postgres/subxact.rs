@@ -33,14 +33,6 @@ impl Failure {
         }
     }
 
-    pub fn sqlstate(&self) -> String {
-        self.report().0
-    }
-
-    pub fn message(&self) -> String {
-        self.report().1
-    }
-
     /// Raises the failure as the ERROR it was.
     pub fn raise(self, function: &'static str) -> ! {
         match self {

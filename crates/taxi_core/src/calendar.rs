@@ -7,8 +7,10 @@ pub const US_PER_MINUTE: i64 = 60 * US_PER_SEC;
 pub const US_PER_HOUR: i64 = 60 * US_PER_MINUTE;
 pub const US_PER_DAY: i64 = 24 * US_PER_HOUR;
 
-/// PostgreSQL counts timestamps from 2000-01-01, the trip schema (like Arrow) from 1970-01-01.
+/// PostgreSQL counts timestamps and dates from 2000-01-01, the trip schema (like Arrow) from
+/// 1970-01-01.
 pub const UNIX_TO_PG_EPOCH_US: i64 = 946_684_800_000_000;
+pub const UNIX_TO_PG_EPOCH_DAYS: i64 = UNIX_TO_PG_EPOCH_US / US_PER_DAY;
 
 /// Days since 1970-01-01 of a civil date.
 pub fn days_from_civil(y: i32, m: u32, d: u32) -> i64 {
@@ -42,11 +44,6 @@ pub fn next_month(y: i32, m: u32) -> (i32, u32) {
     } else {
         (y, m + 1)
     }
-}
-
-/// Unix microseconds of midnight starting the day `days` since 1970-01-01.
-pub fn midnight_us(days: i64) -> i64 {
-    days * US_PER_DAY
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! (settings, the target's state, the first chunk) and acts on the answers; everything decided
 //! is here, with its tests.
 
-use crate::calendar::{days_from_civil, next_month, US_PER_DAY};
+use crate::calendar::{days_from_civil, next_month};
 use crate::error::LoadError;
 
 /// Above this, one chunk's Arrow buffers, dedup arrays and hashes stop fitting comfortably in a
@@ -166,12 +166,6 @@ pub fn month_of(days: i64) -> (i64, i64) {
     (days_from_civil(y, m, 1), days_from_civil(ny, nm, 1))
 }
 
-/// [from, to) in Unix microseconds of the month holding day `days`.
-pub fn month_range_us(days: i64) -> (i64, i64) {
-    let (from, to) = month_of(days);
-    (from * US_PER_DAY, to * US_PER_DAY)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -295,11 +289,6 @@ mod tests {
         assert_eq!(
             month_of(day(1969, 12, 31)),
             (day(1969, 12, 1), day(1970, 1, 1))
-        );
-        let (from, to) = month_range_us(day(2024, 1, 15));
-        assert_eq!(
-            (from, to),
-            (day(2024, 1, 1) * US_PER_DAY, day(2024, 2, 1) * US_PER_DAY)
         );
     }
 }

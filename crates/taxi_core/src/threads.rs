@@ -19,14 +19,11 @@ pub fn default_workers() -> usize {
         .min(8)
 }
 
-/// Makes the pool `workers` threads strong (0: [`default_workers`]) for what follows. A pool of
-/// another size is replaced; its threads end once the last user lets go of it.
+/// Makes the pool `workers` threads strong (at least one) for what follows: the setting's 0 is
+/// decoded by its reader. A pool of another size is replaced; its threads end once the last user
+/// lets go of it.
 pub fn configure(workers: usize) {
-    let workers = if workers == 0 {
-        default_workers()
-    } else {
-        workers
-    };
+    let workers = workers.max(1);
     let mut pool = POOL.lock().unwrap_or_else(|e| e.into_inner());
     if pool.as_ref().is_none_or(|(n, _)| *n != workers) {
         *pool = Some((workers, Arc::new(build(workers))));
@@ -140,7 +137,7 @@ mod tests {
         super::configure(3);
         assert_eq!(super::pool().current_num_threads(), 3);
         assert_eq!(super::workers(), Some(3));
-        super::configure(0);
+        super::configure(super::default_workers());
         assert_eq!(
             super::pool().current_num_threads(),
             super::default_workers()
