@@ -323,10 +323,13 @@ INSERT INTO taxi.taxi_zone VALUES
     (264, 'Unknown', 'NV', 'N/A'),
     (265, 'Unknown', 'NA', 'N/A');
 
--- One row per distinct trip. row_hash is SHA-256 of the trip's canonical encoding (README,
--- "Row hash"); the primary key on it is what makes loading a file twice harmless.
+-- One row per distinct trip, partitioned by month of pickup (sql/partitions.sql). row_hash is
+-- SHA-256 of the trip's canonical encoding (docs/row-hash.md), which covers the pickup time: a
+-- trip always falls into the same partition, so the primary key (row_hash, pickup) — a unique
+-- key of a partitioned table must hold its partition key — allows each row_hash once, as a key on
+-- row_hash alone would. It is what makes loading a file twice harmless.
 CREATE TABLE taxi.yellow_taxi_trips (
-    row_hash              bytea    NOT NULL PRIMARY KEY CHECK (octet_length(row_hash) = 32),
+    row_hash              bytea    NOT NULL CHECK (octet_length(row_hash) = 32),
     load_id               bigint   NOT NULL,
     vendorid              smallint,
     tpep_pickup_datetime  timestamp NOT NULL,
@@ -348,10 +351,11 @@ CREATE TABLE taxi.yellow_taxi_trips (
     congestion_surcharge  numeric(12,2),
     airport_fee           numeric(12,2),
     cbd_congestion_fee    numeric(12,2),
-    quality_flags         smallint NOT NULL DEFAULT 0
-);
-COMMENT ON TABLE taxi.yellow_taxi_trips IS 'NYC TLC yellow-taxi trips, each distinct trip once (filled by taxi_load)';
-COMMENT ON COLUMN taxi.yellow_taxi_trips.row_hash IS 'SHA-256 of the canonical encoding of the trip (see the README)';
+    quality_flags         smallint NOT NULL DEFAULT 0,
+    PRIMARY KEY (row_hash, tpep_pickup_datetime)
+) PARTITION BY RANGE (tpep_pickup_datetime);
+COMMENT ON TABLE taxi.yellow_taxi_trips IS 'NYC TLC yellow-taxi trips, each distinct trip once (filled by taxi_load), partitioned by month of pickup';
+COMMENT ON COLUMN taxi.yellow_taxi_trips.row_hash IS 'SHA-256 of the canonical encoding of the trip (docs/row-hash.md); unique on its own, as it covers the pickup time';
 COMMENT ON COLUMN taxi.yellow_taxi_trips.load_id IS 'The taxi_load call that inserted the row';
 COMMENT ON COLUMN taxi.yellow_taxi_trips.quality_flags IS
     'Why the trip looks suspicious, a bitmask: 1 negative amount, 2 dropoff before pickup, 4 pickup outside the file''s month, 8 unknown zone 264/265, 16 zero distance, 32 over 100 mph (README, "Quality flags")';

@@ -102,9 +102,8 @@ INSERT INTO taxi.dim_rate_code VALUES (-1, 'Unknown');
 COMMENT ON TABLE taxi.dim_rate_code IS 'Rate codes (key = RatecodeID); -1 = unknown';
 
 -- One row per trip of taxi.yellow_taxi_trips (same row_hash), partitioned by month of pickup.
--- Monthly partitions (taxi.fact_trips_yYYYYmMM) for 2000-2099 are created by taxi_load when a
--- month first appears; pickups before 2000 and from 2100 on land in two catch-all partitions,
--- created the same way. No indexes: queries prune by month; taxi_load writes the heap directly while the
+-- Its partitions are those of taxi.yellow_taxi_trips (sql/partitions.sql), created by taxi_load
+-- when a month first appears. No indexes: queries prune by month; taxi_load writes the heap directly while the
 -- fact table has none (it falls back to INSERT when someone adds one).
 -- Columns are ordered for a compact tuple: 8-byte values first, then 4, 2 and 1-byte ones, then
 -- the variable-length ones, so alignment adds no padding.
@@ -156,46 +155,3 @@ COMMENT ON COLUMN taxi.fact_trips.is_short_distance IS 'trip_distance < 1 mile';
 -- Reference data: whoever may use schema taxi may read the dimensions (loads read them).
 GRANT SELECT ON taxi.dim_date, taxi.dim_time, taxi.dim_location, taxi.dim_vendor,
                 taxi.dim_payment_type, taxi.dim_rate_code TO PUBLIC;
-
--- Creates the partitions of the given months that do not exist yet: a monthly partition
--- (taxi.fact_trips_yYYYYmMM) for months of 2000-2099, the catch-all partitions
--- taxi.fact_trips_before_2000 and taxi.fact_trips_from_2100 for months outside. A standalone
--- table is created and then attached: ATTACH PARTITION takes only SHARE UPDATE EXCLUSIVE on
--- taxi.fact_trips, so queries on the fact table do not wait for the load that adds a month.
--- Partitions are created at load time, never by the extension script, so they are not
--- extension members and pg_dump dumps them (and their rows) like any table. Security definer
--- (pinned search_path) so that a loading role with INSERT rights need not own the fact table.
-CREATE FUNCTION taxi.ensure_fact_partitions(months date[]) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    m date;
-    part text;
-    bounds text;
-    created integer := 0;
-BEGIN
-    FOR m IN SELECT DISTINCT CASE WHEN x < '2000-01-01' THEN '-infinity'::date
-                                  WHEN x >= '2100-01-01' THEN 'infinity'::date
-                                  ELSE date_trunc('month', x)::date END
-             FROM unnest(months) AS u(x) WHERE x IS NOT NULL
-    LOOP
-        IF m = '-infinity' THEN
-            part := 'fact_trips_before_2000';
-            bounds := 'FROM (MINVALUE) TO (''2000-01-01'')';
-        ELSIF m = 'infinity' THEN
-            part := 'fact_trips_from_2100';
-            bounds := 'FROM (''2100-01-01'') TO (MAXVALUE)';
-        ELSE
-            part := format('fact_trips_y%sm%s', to_char(m, 'YYYY'), to_char(m, 'MM'));
-            bounds := format('FROM (%L) TO (%L)', m, (m + interval '1 month')::date);
-        END IF;
-        CONTINUE WHEN to_regclass(format('taxi.%I', part)) IS NOT NULL;
-        EXECUTE format('CREATE TABLE taxi.%I (LIKE taxi.fact_trips INCLUDING ALL)', part);
-        EXECUTE format('ALTER TABLE taxi.fact_trips ATTACH PARTITION taxi.%I FOR VALUES %s', part, bounds);
-        created := created + 1;
-    END LOOP;
-    RETURN created;
-END $$;
-COMMENT ON FUNCTION taxi.ensure_fact_partitions(date[]) IS
-    'Creates missing partitions of taxi.fact_trips for the given months; called by taxi_load and taxi_rebuild_star.';
--- Not for direct use: taxi_load and taxi_rebuild_star call it as the extension's owner.
-REVOKE EXECUTE ON FUNCTION taxi.ensure_fact_partitions(date[]) FROM PUBLIC;

@@ -31,6 +31,11 @@ extension_sql_file!("../sql/bulk.sql", name = "bulk", requires = ["schema"]);
 extension_sql_file!("../sql/star.sql", name = "star", requires = ["schema"]);
 extension_sql_file!("../sql/runs.sql", name = "runs", requires = ["schema"]);
 extension_sql_file!(
+    "../sql/partitions.sql",
+    name = "partitions",
+    requires = ["schema", "star"]
+);
+extension_sql_file!(
     "../sql/progress.sql",
     name = "progress",
     requires = ["schema"]

@@ -94,12 +94,13 @@ pub fn rebuild_indexes(
     Ok(saved)
 }
 
-/// Rebuilds with at least `kb` of maintenance_work_mem, then puts the setting back.
-pub fn rebuild_indexes_with_memory(
+/// Runs `f` (which builds indexes) with at least `kb` of maintenance_work_mem, then puts the
+/// setting back.
+pub fn with_maintenance_memory<R>(
     client: &mut SpiClient<'_>,
-    target: pg_sys::Oid,
     kb: i64,
-) -> Result<Vec<Index>, LoadError> {
+    f: impl FnOnce(&mut SpiClient<'_>) -> Result<R, LoadError>,
+) -> Result<R, LoadError> {
     const DOING: &str = "setting maintenance_work_mem";
     let current: i64 = client
         .select(sql::CURRENT_MAINTENANCE_WORK_MEM_KB, Some(1), &[])
@@ -107,7 +108,7 @@ pub fn rebuild_indexes_with_memory(
         .or_internal(DOING)?
         .unwrap_or(kb);
     if current >= kb {
-        return rebuild_indexes(client, target);
+        return f(client);
     }
     let set = |client: &mut SpiClient<'_>, value: String| {
         client
@@ -120,7 +121,7 @@ pub fn rebuild_indexes_with_memory(
             .map(|_| ())
     };
     set(client, format!("{kb}kB"))?;
-    let rebuilt = rebuild_indexes(client, target)?;
+    let done = f(client)?;
     set(client, format!("{current}kB"))?;
-    Ok(rebuilt)
+    Ok(done)
 }

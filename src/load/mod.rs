@@ -7,31 +7,34 @@ pub mod dir;
 pub mod fact_writer;
 pub mod history;
 pub mod indexes;
+pub mod partitions;
 pub mod star;
 mod summary;
 pub mod trip_writer;
 pub mod trips;
 
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 use pgrx::prelude::*;
 use taxi_core::dedup::{self, key_set, Seen};
 use taxi_core::error::LoadError;
 use taxi_core::facts;
-use taxi_core::policy::{self, Mode, Settings};
+use taxi_core::partition::Partition;
+use taxi_core::policy::{self, Route, Settings};
 use taxi_core::read::pipeline::{self, Decoded, Pipeline};
-use taxi_core::read::TripReader;
+use taxi_core::read::{self, TripReader};
 use taxi_core::sql;
 use taxi_core::threads;
 
 use crate::load::fact_writer::FactWriter;
 use crate::load::history::Run;
+use crate::load::partitions::TripParts;
 use crate::load::star::Star;
 pub use crate::load::summary::Summary;
-use crate::load::trip_writer::TripWriter;
+use crate::postgres::owner;
 use crate::postgres::progress::Progress;
 use crate::postgres::subxact::Failure;
-use crate::postgres::{owner, scan};
 
 /// Checks the arguments, then loads `path` as a recorded run. The load_id is None when the
 /// arguments were refused before a run began (nothing is recorded for them).
@@ -80,17 +83,16 @@ fn load_into(
     let reader = TripReader::open(path, chunk_size)?;
     let file_rows = reader.total_rows();
     let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
-    // Decoding and hashing start now, in the background, while the target is inspected.
+    // Decoding and hashing start now, in the background, while the months are read and locked.
     let ahead = pipeline::chunks_ahead(chunk_size, policy::PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
+    let months = read::partitions_of_file(path)?;
 
     let Plan {
-        mut mode,
         target,
-        frozen,
-        mut decide_later,
+        mut parts,
         mut star,
-    } = Spi::connect_mut(|client| plan(client, settings, file_rows, &mut chunks))?;
+    } = Spi::connect_mut(|client| plan(client, settings, &months, &mut chunks, load_id))?;
 
     let mut progress = Progress::start(
         target.oid,
@@ -99,18 +101,22 @@ fn load_into(
         chunk_size as u64,
         settings.progress_every,
     );
-    // The trips of this file already taken (and, when probing, those found stored).
+    // The trips of this file already taken (and those found stored by probes).
     let mut seen = Seen::with_capacity(file_rows as usize);
-    let mut direct =
-        (mode == Mode::Bulk).then(|| unsafe { TripWriter::open(target.oid, load_id, frozen) });
-    let direct_facts = star.as_ref().is_some_and(|s| s.direct);
-    let mut facts =
-        (direct.is_some() && direct_facts).then(|| unsafe { FactWriter::open(load_id) });
+    let mut facts = star
+        .as_ref()
+        .is_some_and(|s| s.direct)
+        .then(|| unsafe { FactWriter::open(load_id) });
     // On the SPI path, one statement inserts a chunk's trips and, through RETURNING, their facts.
     let insert_sql = match star {
         Some(_) => sql::star::insert_trips_and_facts(&sql::trips::insert_rows()),
         None => sql::trips::insert_rows(),
     };
+    let probed: Vec<Partition> = parts
+        .routes()
+        .filter(|(_, r)| *r == Route::Probe)
+        .map(|(p, _)| p)
+        .collect();
     let mut rows_read = 0u64;
     let mut rows_inserted = 0u64;
     while let Some(chunk) = chunks.next(|| {
@@ -125,62 +131,93 @@ fn load_into(
         } = chunk?;
         run.reject(&batch.rejected)?;
         run.count_flags(&flags, 0..batch.len());
-        let candidates = match (mode, not_stored) {
-            (Mode::Probe, _) => {
-                Spi::connect_mut(|client| trips::probe(client, &hashes, &mut seen))?;
-                (0..hashes.len()).collect()
-            }
-            (_, Some(rows)) => rows,
+        let candidates = match not_stored {
+            Some(rows) => rows,
             // Decoded before the stored trips were published.
-            (_, None) => match chunks.stored() {
+            None => match chunks.stored() {
                 Some(set) => threads::pool().install(|| dedup::not_stored(set, &hashes)),
                 None => (0..hashes.len()).collect(),
             },
         };
+        let of_row = facts::row_partitions(&batch);
+        if !probed.is_empty() {
+            let mut by_part: BTreeMap<Partition, Vec<usize>> = BTreeMap::new();
+            for &r in &candidates {
+                if probed.contains(&of_row[r]) {
+                    by_part.entry(of_row[r]).or_default().push(r);
+                }
+            }
+            Spi::connect_mut(|client| {
+                by_part
+                    .iter()
+                    .try_for_each(|(&p, rows)| trips::probe(client, p, &hashes, rows, &mut seen))
+            })?;
+        }
         let rows = seen.new_rows_among(&hashes, &candidates);
-        if std::mem::take(&mut decide_later) && policy::switch_to_bulk(rows.len(), batch.len()) {
-            // Every stored trip is known, and the lock keeps other loads out, so the primary key
-            // may go too.
-            Spi::connect_mut(|client| indexes::drop_indexes(client, target.oid, true))?;
-            direct = Some(unsafe { TripWriter::open(target.oid, load_id, false) });
-            facts = direct_facts.then(|| unsafe { FactWriter::open(load_id) });
-            mode = Mode::Bulk;
+        let mut new_by_part: BTreeMap<Partition, Vec<usize>> = BTreeMap::new();
+        for &r in &rows {
+            new_by_part.entry(of_row[r]).or_default().push(r);
         }
-        // The facts of the new trips, when they go straight into the heap with them.
-        let chunk_facts = match (&facts, &star) {
-            (Some(_), Some(star)) => facts::compute(&star.dims, &batch, &rows),
-            _ => Vec::new(),
-        };
-        if let Some(star) = star.as_mut() {
-            let ran_sql = if !chunk_facts.is_empty() {
-                star.prepare(chunk_facts.iter().map(|f| f.partition))?
-            } else {
-                !rows.is_empty() && star.prepare(facts::partitions_of(&batch, &rows))?
-            };
-            if ran_sql {
-                progress.resume();
+        let mut via_spi = Vec::new();
+        for (p, rows_p) in new_by_part {
+            if parts.route(p) == Route::Decide {
+                let in_chunk = of_row.iter().filter(|&&q| q == p).count();
+                parts.decide(p, rows_p.len(), in_chunk);
+            }
+            match parts.route(p) {
+                Route::New | Route::Direct => {
+                    let chunk_facts = match (&facts, &star) {
+                        (Some(_), Some(star)) => facts::compute(&star.dims, &batch, &rows_p),
+                        _ => Vec::new(),
+                    };
+                    let with_facts = facts
+                        .as_mut()
+                        .zip(star.as_ref())
+                        .map(|(f, s)| (f, s, chunk_facts.as_slice()));
+                    parts
+                        .writer(p, rows_p.len())
+                        .write(&batch, &hashes, &flags, &rows_p, with_facts);
+                    rows_inserted += rows_p.len() as u64;
+                }
+                _ => via_spi.extend(rows_p),
             }
         }
-        rows_inserted += match direct.as_mut() {
-            Some(writer) => {
-                let with_facts = facts
-                    .as_mut()
-                    .zip(star.as_ref())
-                    .map(|(f, s)| (f, s, chunk_facts.as_slice()));
-                writer.write(&batch, &hashes, &flags, &rows, with_facts);
-                rows.len() as u64
-            }
-            None => Spi::connect_mut(|client| {
-                trips::insert_rows(client, &insert_sql, &batch, &hashes, &flags, &rows, load_id)
-            })?,
-        };
+        if !via_spi.is_empty() {
+            via_spi.sort_unstable();
+            rows_inserted += Spi::connect_mut(|client| {
+                trips::insert_rows(
+                    client,
+                    &insert_sql,
+                    &batch,
+                    &hashes,
+                    &flags,
+                    &via_spi,
+                    load_id,
+                )
+            })?;
+        }
         rows_read += (batch.len() + batch.rejected.len()) as u64;
         progress.chunk_done(rows_read, rows_inserted);
     }
     drop(chunks);
-    if let Some(writer) = direct {
-        finish_bulk(writer, facts, star.is_some(), target.oid, load_id)?;
+    let mode = parts.mode();
+    if let Some(facts) = facts {
+        facts.finish();
     }
+    check_for_interrupts!();
+    Spi::connect_mut(|client| {
+        let written: Vec<Partition> = parts
+            .routes()
+            .map(|(p, _)| p)
+            .filter(|&p| parts.written(p) > 0)
+            .collect();
+        parts.finish(client)?;
+        if let Some(star) = star.as_mut() {
+            star.finish(client, |p| written.contains(&p))?;
+        }
+        Ok::<_, LoadError>(())
+    })?;
+    progress.resume();
     Ok(Summary {
         workers: threads::workers().unwrap_or(0),
         mode,
@@ -193,82 +230,45 @@ fn load_into(
     })
 }
 
-/// How a load writes, decided after locking and inspecting its target.
+/// What a load writes to, decided after locking and inspecting its target.
 struct Plan {
-    mode: Mode,
     target: trips::Target,
-    /// The target was emptied in this transaction: rows may be written frozen.
-    frozen: bool,
-    /// `auto` looks at the first chunk before settling on known or bulk.
-    decide_later: bool,
+    parts: TripParts,
     star: Option<Star>,
 }
 
-/// Locks and inspects the target (and the star schema), reads what it stores when the policy
-/// says so, and prepares the chosen mode: hands the stored trips to the pipeline, or empties the
-/// target and drops its indexes for a bulk load.
+/// Locks and inspects the target (and the star schema), then the partitions of the file's
+/// `months`: reads what they store where their routes need it and hands it to the pipeline,
+/// creates the tables the first chunk will need.
 fn plan(
     client: &mut pgrx::spi::SpiClient<'_>,
     settings: Settings,
-    file_rows: u64,
+    months: &BTreeMap<Partition, u64>,
     chunks: &mut Pipeline,
+    load_id: i64,
 ) -> Result<Plan, LoadError> {
     let target = trips::lock_and_inspect(client)?;
-    let star = settings.star.then(|| Star::open(client)).transpose()?;
+    let mut star = settings.star.then(|| Star::open(client)).transpose()?;
     trips::ensure_drop_guard(client)?;
+    let direct_allowed = target.owner && target.plain && star.as_ref().is_none_or(|s| s.direct);
     let mut stored = key_set(0);
-    let existing = policy::stored_read_limit(settings.write, target.estimated_rows, file_rows)
-        .and_then(|limit| scan::read_row_hashes(target.oid, &mut stored, limit));
-    let (mode, decide_later) = policy::choose_mode(
+    let parts = TripParts::plan(
+        client,
         settings.write,
-        target.owner && target.plain,
-        star.as_ref().is_none_or(|s| s.direct),
-        existing,
-    );
-    if mode == Mode::Probe {
-        chunks.steady();
-    } else {
-        chunks.publish(stored);
-    }
-    let mut frozen = false;
-    if mode == Mode::Bulk {
-        if existing == Some(0) {
-            trips::truncate(client)?;
-            frozen = true;
-        }
-        // Unique indexes too: with the target locked and every stored trip known, nothing can
-        // conflict.
-        indexes::drop_indexes(client, target.oid, true)?;
+        direct_allowed,
+        months,
+        &mut stored,
+        load_id,
+    )?;
+    chunks.publish(stored);
+    if let Some(star) = star.as_mut() {
+        // New months written directly get standalone fact tables too; any other route may insert
+        // facts through SQL, into attached partitions.
+        star.prepare(client, parts.routes().map(|(p, r)| (p, r == Route::New)))?;
     }
     Ok(Plan {
-        mode,
         target,
-        frozen,
-        decide_later,
+        parts,
         star,
-    })
-}
-
-/// The end of a bulk load: the heaps closed, the facts written if they could not go with the
-/// trips, the indexes rebuilt once.
-fn finish_bulk(
-    writer: TripWriter,
-    facts: Option<FactWriter>,
-    star: bool,
-    target: pgrx::pg_sys::Oid,
-    load_id: i64,
-) -> Result<(), LoadError> {
-    writer.finish();
-    check_for_interrupts!();
-    Spi::connect_mut(|client| {
-        match facts {
-            Some(facts) => facts.finish(),
-            None if star => {
-                star::insert_facts_of_load(client, load_id)?;
-            }
-            None => {}
-        }
-        indexes::rebuild_indexes_with_memory(client, target, policy::REBUILD_MEMORY_KB)?;
-        Ok(())
     })
 }

@@ -1,25 +1,25 @@
 //! The star schema's side of a load: the fact table locked and inspected, the dimensions read,
-//! monthly partitions created on first sight, the facts of a load inserted at its end when they
-//! could not go straight into the heap; and `taxi_rebuild_star`'s recomputation of a month.
+//! a table for each month of the file (new months' attached at the end, with the trips'); and
+//! `taxi_rebuild_star`'s recomputation of a month.
 //!
-//! Facts are written the way the trips are: with the trips' INSERT (one statement, RETURNING
+//! Facts are written the way their trips are: with the trips' INSERT (one statement, RETURNING
 //! feeds the fact INSERT) on the SPI path; straight into the partitions' heaps next to the trips
-//! on the direct path (`fact_writer`), or, when the fact table is not plain enough for that, by
-//! one INSERT … SELECT of the load's trips at its end. Each path writes the facts of exactly the
-//! trips it wrote.
+//! on the direct path (`fact_writer`). When the fact table is not plain enough for that, no
+//! trip goes direct either. Each path writes the facts of exactly the trips it wrote.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use pgrx::datum::Date;
 use pgrx::pg_sys;
 use pgrx::spi::{Spi, SpiClient};
 use taxi_core::error::LoadError;
 use taxi_core::facts::{Dims, Partition};
+use taxi_core::policy;
+use taxi_core::sql::partitions as part_sql;
 use taxi_core::sql::star as sql;
-use taxi_core::{calendar, policy};
 
-use crate::load::trips;
-use crate::postgres::{datum, locks, owner};
+use crate::load::{partitions, trips};
+use crate::postgres::{datum, locks};
 use crate::report::OrInternal;
 
 /// What a load knows about the star schema after locking it.
@@ -27,8 +27,10 @@ pub struct Star {
     pub dims: Dims,
     /// Facts may go straight into the partitions' heaps (see `sql::INSPECT_FACTS`).
     pub direct: bool,
-    /// Partitions known to exist, with their oids.
+    /// The table each partition's facts go to, with its oid.
     partitions: HashMap<Partition, pg_sys::Oid>,
+    /// New months' standalone tables, to attach at the end.
+    standalone: Vec<(Partition, pg_sys::Oid)>,
 }
 
 impl Star {
@@ -96,78 +98,105 @@ impl Star {
             dims,
             direct,
             partitions: HashMap::new(),
+            standalone: Vec::new(),
         })
     }
 
-    /// Makes sure the partitions of `wanted` exist (creating monthly ones on first sight).
-    /// Returns whether it ran SQL (which may have created partitions).
+    /// Gives every partition of `wanted` a table its facts can go to: the existing partition;
+    /// for a new month whose trips go into a new table (`standalone`), a new standalone table
+    /// too, attached by [`Star::finish`]; otherwise a new, empty partition attached now.
     pub fn prepare(
         &mut self,
-        wanted: impl IntoIterator<Item = Partition>,
-    ) -> Result<bool, LoadError> {
-        let new: HashSet<Partition> = wanted
+        client: &mut SpiClient<'_>,
+        wanted: impl IntoIterator<Item = (Partition, bool)>,
+    ) -> Result<(), LoadError> {
+        let wanted: Vec<(Partition, bool)> = wanted
             .into_iter()
-            .filter(|p| !self.partitions.contains_key(p))
+            .filter(|(p, _)| !self.partitions.contains_key(p))
             .collect();
-        if new.is_empty() {
-            return Ok(false);
-        }
-        Spi::connect_mut(|client| {
-            let months: Vec<Date> = new
-                .iter()
-                .map(|p| {
-                    let (y, m) = p.month();
-                    datum::date(calendar::days_from_civil(y, m, 1))
-                })
-                .collect();
-            ensure_partitions(client, months)?;
-            for p in new {
-                let name = p.table_name();
-                let oid = client
-                    .select(sql::PARTITION_OID, Some(1), &[name.as_str().into()])
-                    .and_then(|t| t.first().get_one::<i64>())
-                    .or_internal("finding a fact partition")?;
-                let Some(oid) = oid else {
-                    return Err(LoadError::NotAPartition { table: name });
-                };
-                self.partitions.insert(p, locks::oid(oid));
+        let mut attach_now = Vec::new();
+        for &(p, standalone) in &wanted {
+            match self.lookup(client, p)? {
+                Some(oid) => {
+                    locks::lock_for_insert(oid);
+                    self.partitions.insert(p, oid);
+                }
+                None if standalone => {
+                    let oid = partitions::create_table(client, part_sql::FACTS, p)?;
+                    self.partitions.insert(p, oid);
+                    self.standalone.push((p, oid));
+                }
+                None => attach_now.push(p),
             }
-            Ok(true)
-        })
+        }
+        partitions::ensure(
+            client,
+            part_sql::FACTS,
+            attach_now
+                .iter()
+                .map(|&p| partitions::month_date(p))
+                .collect(),
+        )?;
+        for p in attach_now {
+            let oid = self.lookup(client, p)?.ok_or(LoadError::NotAPartition {
+                table: p.fact_table(),
+            })?;
+            self.partitions.insert(p, oid);
+        }
+        Ok(())
     }
 
-    /// The oid of a partition [`Star::prepare`] made sure of.
+    fn lookup(
+        &self,
+        client: &mut SpiClient<'_>,
+        p: Partition,
+    ) -> Result<Option<pg_sys::Oid>, LoadError> {
+        let name = p.fact_table();
+        Ok(client
+            .select(sql::PARTITION_OID, Some(1), &[name.as_str().into()])
+            .and_then(|t| match t.is_empty() {
+                true => Ok(None),
+                false => t.first().get_one::<i64>(),
+            })
+            .or_internal("finding a fact partition")?
+            .map(locks::oid))
+    }
+
+    /// Attaches the standalone tables of the months whose trips were `written` (after the trip
+    /// partitions: see `taxi.attach_partition`), drops the others.
+    pub fn finish(
+        &mut self,
+        client: &mut SpiClient<'_>,
+        written: impl Fn(Partition) -> bool,
+    ) -> Result<(), LoadError> {
+        for (p, oid) in std::mem::take(&mut self.standalone) {
+            if written(p) {
+                partitions::run_as_owner(
+                    client,
+                    part_sql::ATTACH,
+                    &[
+                        part_sql::FACTS.into(),
+                        oid.into(),
+                        partitions::month_date(p).into(),
+                    ],
+                    "attaching a fact partition",
+                )?;
+            } else {
+                partitions::run_as_owner(
+                    client,
+                    part_sql::DROP_TABLE,
+                    &[oid.into()],
+                    "dropping an empty table",
+                )?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The table of a partition [`Star::prepare`] made sure of.
     pub fn partition_oid(&self, p: Partition) -> pg_sys::Oid {
         self.partitions[&p]
     }
-}
-
-/// The facts of one load whose trips were written straight into the heap, when the fact table
-/// is not plain enough for direct writes.
-pub fn insert_facts_of_load(client: &mut SpiClient<'_>, load_id: i64) -> Result<u64, LoadError> {
-    Ok(client
-        .update(
-            sql::insert_facts_of_load().as_str(),
-            None,
-            &[load_id.into()],
-        )
-        .or_internal("inserting the facts of the load")?
-        .len() as u64)
-}
-
-/// Creates the partitions of `months` that are missing. As the extension's owner: the function
-/// is not executable by PUBLIC, so the only partitions anyone can create are those of the trips
-/// they load (or rebuild).
-fn ensure_partitions(client: &mut SpiClient<'_>, months: Vec<Date>) -> Result<(), LoadError> {
-    let owner = owner::extension_owner().ok_or(LoadError::NotUpdated {
-        missing: "taxi.ensure_fact_partitions",
-    })?;
-    owner::as_owner(owner, || {
-        client
-            .update(sql::ENSURE_PARTITIONS, None, &[months.into()])
-            .map(|_| ())
-    })
-    .or_internal("creating fact partitions")
 }
 
 /// What `taxi_rebuild_star` did: the month's first day (None: every month), facts deleted and
@@ -208,7 +237,7 @@ pub fn rebuild(day: Option<Date>) -> Result<Rebuilt, LoadError> {
             .and_then(|t| t.first().get_one::<Vec<Date>>())
             .or_internal(DOING)?
             .unwrap_or_default();
-        ensure_partitions(client, months)?;
+        partitions::ensure(client, part_sql::FACTS, months)?;
         let truncate = from.is_none()
             && client
                 .select(sql::MAY_TRUNCATE_FACTS, Some(1), &[])

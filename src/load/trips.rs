@@ -1,5 +1,5 @@
-//! The trips table through SPI: locking and inspecting it, emptying it, probing it for stored
-//! row hashes, and inserting new trips (`INSERT … ON CONFLICT DO NOTHING`, possibly with their
+//! The trips table through SPI: locking and inspecting it, probing a partition for stored row
+//! hashes, and inserting new trips (`INSERT … ON CONFLICT DO NOTHING`, possibly with their
 //! facts through RETURNING). The direct path is `trip_writer`.
 
 use pgrx::datum::{DatumWithOid, Timestamp};
@@ -8,6 +8,7 @@ use pgrx::spi::SpiClient;
 use taxi_core::dedup::Seen;
 use taxi_core::error::LoadError;
 use taxi_core::hash::RowHash;
+use taxi_core::partition::Partition;
 use taxi_core::sql::trips as sql;
 use taxi_core::trip::{TripBatch, Values};
 
@@ -19,10 +20,8 @@ pub struct Target {
     pub oid: pg_sys::Oid,
     /// The current role owns the target (and may insert): it may drop and rebuild its indexes.
     pub owner: bool,
-    /// Rows can go straight into the heap (see `trip_writer`).
+    /// Rows can go straight into its partitions' heaps (see `trip_writer`).
     pub plain: bool,
-    /// The planner's estimate of the rows stored, if the table was ever analysed.
-    pub estimated_rows: Option<f64>,
 }
 
 /// The target's oid; NotUpdated if the extension's objects predate the library.
@@ -37,14 +36,15 @@ pub fn target_oid(client: &SpiClient<'_>) -> Result<(pg_sys::Oid, bool), LoadErr
     Ok((locks::oid(oid), may_insert == Some(true)))
 }
 
-/// Locks the target against other loads and inspects it. Held until the transaction ends, so
-/// what is inspected stays true for the whole load.
+/// Locks the target as INSERT would (loads of other months go on; the month locks of
+/// `partitions` order loads of the same month) and inspects it. Held until the transaction ends,
+/// so what is inspected stays true for the whole load.
 pub fn lock_and_inspect(client: &mut SpiClient<'_>) -> Result<Target, LoadError> {
     let (oid, may_insert) = target_oid(client)?;
     if !may_insert {
         return Err(LoadError::NoTablePrivilege { table: sql::TARGET });
     }
-    locks::lock_against_other_loads(oid);
+    locks::lock_for_insert(oid);
     let filled = sql::filled_columns();
     let row = client
         .select(sql::INSPECT_TARGET, Some(1), &[filled.into()])
@@ -58,32 +58,30 @@ pub fn lock_and_inspect(client: &mut SpiClient<'_>) -> Result<Target, LoadError>
         oid,
         owner: get(1)?.unwrap_or(false),
         plain: get(2)?.unwrap_or(false),
-        estimated_rows: row
-            .get::<f64>(3)
-            .or_internal("inspecting taxi.yellow_taxi_trips")?
-            .filter(|n| *n >= 0.0),
     })
 }
 
-/// Empties the target within this transaction (it must hold no rows): rows written afterwards
-/// may be frozen, as COPY FREEZE writes them.
-pub fn truncate(client: &mut SpiClient<'_>) -> Result<(), LoadError> {
-    client
-        .update(sql::TRUNCATE_TARGET, None, &[])
-        .or_internal("emptying taxi.yellow_taxi_trips")
-        .map(|_| ())
-}
-
-/// Marks those of `hashes` that are stored as seen: one index probe per chunk, for targets too
-/// large to read whole.
+/// Marks those of `rows` of `hashes`, all of partition `p`, that are stored as seen: one index
+/// probe of that partition per chunk, for partitions too large to read whole.
 pub fn probe(
     client: &mut SpiClient<'_>,
+    p: Partition,
     hashes: &[RowHash],
+    rows: &[usize],
     seen: &mut Seen,
 ) -> Result<(), LoadError> {
-    let arg: Vec<&[u8]> = hashes.iter().map(|h| &h[..]).collect();
+    let arg: Vec<&[u8]> = rows.iter().map(|&r| &hashes[r][..]).collect();
+    let (lower, upper) = p.bounds_us();
     let found = client
-        .select(sql::PROBE, None, &[arg.into()])
+        .select(
+            sql::PROBE,
+            None,
+            &[
+                arg.into(),
+                lower.map(datum::timestamp).into(),
+                upper.map(datum::timestamp).into(),
+            ],
+        )
         .or_internal("probing for stored trips")?;
     for row in found {
         if let Some(hash) = row

@@ -14,6 +14,12 @@ pub fn lock_for_insert(oid: pg_sys::Oid) {
     unsafe { pg_sys::LockRelationOid(oid, pg_sys::RowExclusiveLock as pg_sys::LOCKMODE) };
 }
 
+/// ACCESS EXCLUSIVE: for a partition written straight into its heap while its indexes lag
+/// behind, until they are rebuilt and the transaction ends.
+pub fn lock_exclusive(oid: pg_sys::Oid) {
+    unsafe { pg_sys::LockRelationOid(oid, pg_sys::AccessExclusiveLock as pg_sys::LOCKMODE) };
+}
+
 /// An oid read back from SQL (`regclass::oid::int8`).
 pub fn oid(n: i64) -> pg_sys::Oid {
     pg_sys::Oid::from(n as u32)

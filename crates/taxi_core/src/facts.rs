@@ -15,10 +15,8 @@ use rayon::prelude::*;
 use crate::threads;
 use crate::trip::{idx, TripBatch, Values};
 
-/// Monthly partitions and calendar days exist for these years; pickups outside go to the
-/// catch-all partitions and map to date_key 0.
-pub const FIRST_YEAR: i32 = 2000;
-pub const LAST_YEAR: i32 = 2099;
+use crate::partition::partition_of;
+pub use crate::partition::{Partition, FIRST_YEAR, LAST_YEAR};
 
 /// The key of every dimension's unknown member (dim_date's is 0).
 pub const UNKNOWN: i16 = -1;
@@ -28,39 +26,6 @@ pub const UNKNOWN: i16 = -1;
 /// non-zero numerators.
 pub const SPEED_MIN_MILES: f64 = 1e-6;
 pub const SPEED_MAX_MILES: f64 = 1e6;
-
-/// Which partition of taxi.fact_trips a pickup belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Partition {
-    Before,
-    /// year * 12 + month - 1
-    Month(i32),
-    After,
-}
-
-impl Partition {
-    /// A month (year, month) of the partition, for `taxi.ensure_fact_partitions`.
-    pub fn month(self) -> (i32, u32) {
-        match self {
-            Partition::Before => (FIRST_YEAR - 1, 12),
-            Partition::After => (LAST_YEAR + 1, 1),
-            Partition::Month(m) => (m.div_euclid(12), m.rem_euclid(12) as u32 + 1),
-        }
-    }
-
-    /// The partition's table name in schema taxi.
-    pub fn table_name(self) -> String {
-        match self {
-            Partition::Before => format!("fact_trips_before_{FIRST_YEAR}"),
-            Partition::After => format!("fact_trips_from_{}", LAST_YEAR + 1),
-            Partition::Month(m) => format!(
-                "fact_trips_y{:04}m{:02}",
-                m.div_euclid(12),
-                m.rem_euclid(12) + 1
-            ),
-        }
-    }
-}
 
 /// A zone as the facts need it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -204,9 +169,7 @@ impl<'a> Inputs<'a> {
 
     /// The partition of row `row`.
     pub fn partition(&self, row: usize) -> Partition {
-        let pickup = self.pickup[row].expect("pickup is NOT NULL");
-        let (year, month, _) = civil_from_days(pickup.div_euclid(US_PER_DAY));
-        partition_of(year, month)
+        Partition::of_pickup(self.pickup[row].expect("pickup is NOT NULL"))
     }
 
     /// The fact of row `row`. Pickup and dropoff are never NULL in a stored trip.
@@ -266,20 +229,16 @@ impl<'a> Inputs<'a> {
     }
 }
 
-fn partition_of(year: i32, month: u32) -> Partition {
-    if year < FIRST_YEAR {
-        Partition::Before
-    } else if year > LAST_YEAR {
-        Partition::After
-    } else {
-        Partition::Month(year * 12 + month as i32 - 1)
-    }
-}
-
 /// The facts of rows `rows` of `batch`, computed on the worker pool (plain Rust data only).
 pub fn compute(dims: &Dims, batch: &TripBatch, rows: &[usize]) -> Vec<Fact> {
     let inputs = Inputs::new(batch);
     threads::pool().install(|| rows.par_iter().map(|&r| inputs.fact(r, dims)).collect())
+}
+
+/// The partition of every row of `batch`.
+pub fn row_partitions(batch: &TripBatch) -> Vec<Partition> {
+    let inputs = Inputs::new(batch);
+    (0..batch.len()).map(|r| inputs.partition(r)).collect()
 }
 
 /// The partitions the pickups of rows `rows` of `batch` belong to.
@@ -385,7 +344,7 @@ mod tests {
         );
         let f = Inputs::new(&b).fact(0, &dims());
         assert_eq!(f.partition, Partition::Month(2024 * 12));
-        assert_eq!(f.partition.table_name(), "fact_trips_y2024m01");
+        assert_eq!(f.partition.fact_table(), "fact_trips_y2024m01");
         assert_eq!(f.partition.month(), (2024, 1));
         assert_eq!(f.date_key, 20240115);
         assert_eq!(f.time_key, 8);
@@ -412,7 +371,7 @@ mod tests {
         );
         let f = Inputs::new(&b).fact(0, &dims());
         assert_eq!(f.partition, Partition::After);
-        assert_eq!(f.partition.table_name(), "fact_trips_from_2100");
+        assert_eq!(f.partition.fact_table(), "fact_trips_from_2100");
         assert_eq!(f.partition.month(), (2100, 1));
         assert_eq!(f.date_key, 0);
         assert_eq!(f.time_key, 23);
@@ -441,7 +400,7 @@ mod tests {
         );
         let f = Inputs::new(&b).fact(0, &dims());
         assert_eq!(f.partition, Partition::Before);
-        assert_eq!(f.partition.table_name(), "fact_trips_before_2000");
+        assert_eq!(f.partition.fact_table(), "fact_trips_before_2000");
         assert_eq!((f.date_key, f.time_key), (0, 0));
         assert_eq!(f.avg_speed_mph, None);
         assert!(!f.is_long_distance && !f.is_short_distance);

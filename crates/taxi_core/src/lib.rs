@@ -17,6 +17,7 @@ pub mod error;
 pub mod facts;
 pub mod files;
 pub mod hash;
+pub mod partition;
 pub mod payload;
 pub mod policy;
 pub mod quality;

@@ -18,9 +18,9 @@ pub const PIPELINE_MEMORY: usize = 512 << 20;
 /// maintenance_work_mem for rebuilding the indexes after a bulk load (if the session's is lower).
 pub const REBUILD_MEMORY_KB: i64 = 512 * 1024;
 
-/// How many file-sizes of stored trips are read into memory before probing instead. Up to twice
-/// the file, the next month after one or two stored months still goes bulk (its keys take
-/// ~250 MB per 7M stored trips).
+/// How many times the file's rows of a partition are read from it into memory before probing
+/// instead: a month reloaded, or topped up by a second file, is read whole (its keys take
+/// ~130 MB per 3.6M stored trips); a month a straggler falls into is probed.
 pub const READ_LIMIT_FILES: u64 = 2;
 
 /// `taxi.write_mode`: how the user asked taxi_load to write.
@@ -32,18 +32,89 @@ pub enum WriteSetting {
     Probe,
 }
 
-/// How a load writes, decided after locking the target (`auto` may still switch from known to
-/// bulk on seeing the file's first chunk).
+/// How a load wrote, as its result row reports it (`mode`): the route of the partition that holds
+/// most of the file's rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// The target is empty, or holds at most twice as many trips as the file and the file's
-    /// first chunk is mostly new: its indexes are dropped, rows go straight into the heap, the
-    /// indexes are rebuilt at the end.
+    /// Straight into the heap, indexes built once at the end.
     Bulk,
-    /// Every stored trip is known in memory; only new trips are inserted, through SPI.
+    /// Every stored trip of the partition known in memory; new trips inserted through SPI.
     Known,
-    /// The target is larger than the file: stored trips are found by an index probe per chunk.
+    /// Stored trips found by an index probe per chunk; new trips inserted through SPI.
     Probe,
+}
+
+/// What a load found in one partition after locking its month.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Found {
+    /// No such partition yet.
+    Missing,
+    /// This many stored trips, all read into memory.
+    Stored(u64),
+    /// More than the read limit (or not read: probe asked for).
+    TooMany,
+}
+
+/// How a load writes the trips of one partition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Route {
+    /// A new table, written straight into its heap, indexed once, then attached as the month's
+    /// partition.
+    New,
+    /// Straight into the existing partition's heap (exclusively locked), its indexes rebuilt
+    /// once at the end.
+    Direct,
+    /// Stored trips known; the first chunk with new trips for the partition decides between
+    /// `Direct` (mostly new: a month topped up, or one that held a few stragglers) and `Insert`.
+    Decide,
+    /// Through SPI, every stored trip known: only new trips are sent.
+    Insert,
+    /// Through SPI, after an index probe per chunk (the partition holds far more trips than the
+    /// file brings it, e.g. a month a straggler of another file falls into).
+    Probe,
+}
+
+impl Route {
+    pub fn mode(self) -> Mode {
+        match self {
+            Route::New | Route::Direct => Mode::Bulk,
+            Route::Decide | Route::Insert => Mode::Known,
+            Route::Probe => Mode::Probe,
+        }
+    }
+}
+
+/// Whether a load takes its lock on a month exclusively: it may create the month's partition or
+/// write its heap directly (bypassing the primary key), so no other load may write the month
+/// meanwhile. Loads that only insert through SQL share the lock: the primary key keeps them
+/// apart. `estimated_rows`: the planner's estimate of the partition's rows; None if there is
+/// no partition or it was never analysed.
+pub fn month_lock_exclusive(
+    setting: WriteSetting,
+    direct_allowed: bool,
+    estimated_rows: Option<f64>,
+    file_rows: u64,
+) -> bool {
+    direct_allowed
+        && matches!(setting, WriteSetting::Auto | WriteSetting::Bulk)
+        && stored_read_limit(setting, estimated_rows, file_rows).is_some()
+}
+
+/// The route of one partition. `direct_allowed`: the role owns the tables, they and the
+/// partition are plain enough for direct heap writes, and so is the star schema if it is filled.
+pub fn route(setting: WriteSetting, direct_allowed: bool, found: Found) -> Route {
+    use WriteSetting::*;
+    let direct = direct_allowed && matches!(setting, Auto | Bulk);
+    match found {
+        Found::TooMany => Route::Probe,
+        Found::Missing if direct => Route::New,
+        // Created empty and attached before the first chunk.
+        Found::Missing => Route::Insert,
+        Found::Stored(0) if direct => Route::Direct,
+        Found::Stored(_) if direct && setting == Bulk => Route::Direct,
+        Found::Stored(_) if direct => Route::Decide,
+        Found::Stored(_) => Route::Insert,
+    }
 }
 
 /// `taxi.progress_every`, decoded.
@@ -90,8 +161,9 @@ pub fn check_path(path: &str) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// Up to how many stored trips to read into memory before the load, or None to probe per chunk
-/// instead (the target is clearly larger than twice the file, or the user asked for probes).
+/// Up to how many stored trips of a partition to read into memory before the load, or None to
+/// probe per chunk instead (the partition clearly holds more than twice the file's rows of it,
+/// or the user asked for probes). `file_rows`: the file's rows that fall into the partition.
 pub fn stored_read_limit(
     setting: WriteSetting,
     estimated_rows: Option<f64>,
@@ -106,39 +178,10 @@ pub fn stored_read_limit(
     }
 }
 
-/// The write mode, and whether `auto` should look at the first chunk before settling on it.
-/// `existing`: the trips stored, if they were all read (None: too many, or not read);
-/// `bulk_allowed`: the role owns the target and it is plain enough for direct heap writes.
-/// `facts_direct`: the star schema is off, or its facts can go straight into the heap too.
-pub fn choose_mode(
-    setting: WriteSetting,
-    bulk_allowed: bool,
-    facts_direct: bool,
-    existing: Option<u64>,
-) -> (Mode, bool) {
-    let (mode, decide_later) = mode_for(setting, bulk_allowed, existing);
-    // Facts that cannot go straight into the heap are inserted from the load's trips at its end;
-    // a load that starts on the SPI path (facts with each chunk) stays there.
-    (mode, decide_later && facts_direct)
-}
-
-fn mode_for(setting: WriteSetting, bulk_allowed: bool, existing: Option<u64>) -> (Mode, bool) {
-    let Some(existing) = existing else {
-        return (Mode::Probe, false);
-    };
-    match setting {
-        WriteSetting::Auto if bulk_allowed && existing == 0 => (Mode::Bulk, false),
-        // Bulk if the first chunk is mostly new trips, known otherwise (a reload).
-        WriteSetting::Auto if bulk_allowed => (Mode::Known, true),
-        WriteSetting::Bulk if bulk_allowed => (Mode::Bulk, false),
-        WriteSetting::Probe => (Mode::Probe, false),
-        _ => (Mode::Known, false),
-    }
-}
-
-/// After the first chunk of an `auto` load that started as known: switch to bulk when at least
-/// half of its rows are new trips (a new month for a table that holds a few). Rebuilding the
-/// indexes once then costs far less than maintaining them row by row.
+/// For a [`Route::Decide`] partition, at the first chunk with new trips for it: direct when at
+/// least half of the chunk's rows of that partition are new (a month topped up, or one that held
+/// a few stragglers of another file). Rebuilding its indexes once then costs far less than
+/// maintaining them row by row; a reload with a few corrected trips stays on SPI.
 pub fn switch_to_bulk(new_rows: usize, chunk_rows: usize) -> bool {
     new_rows * 2 >= chunk_rows
 }
@@ -203,38 +246,38 @@ mod tests {
     }
 
     #[test]
-    fn write_modes() {
+    fn routes_per_partition() {
         use WriteSetting::*;
         // Nothing read (too many stored, or probe asked for): probe, whatever else holds.
         for s in [Auto, Bulk, Known, Probe] {
-            assert_eq!(choose_mode(s, true, true, None), (Mode::Probe, false));
+            assert_eq!(route(s, true, Found::TooMany), Route::Probe);
         }
-        assert_eq!(choose_mode(Auto, true, true, Some(0)), (Mode::Bulk, false));
-        assert_eq!(choose_mode(Auto, true, true, Some(10)), (Mode::Known, true));
-        // Facts that must go through SQL: a load that starts on the SPI path stays there.
-        assert_eq!(
-            choose_mode(Auto, true, false, Some(10)),
-            (Mode::Known, false)
-        );
-        assert_eq!(choose_mode(Auto, true, false, Some(0)), (Mode::Bulk, false));
-        assert_eq!(
-            choose_mode(Auto, false, true, Some(0)),
-            (Mode::Known, false)
-        );
-        assert_eq!(choose_mode(Bulk, true, true, Some(10)), (Mode::Bulk, false));
-        // Bulk where it is not allowed (not the owner, triggers, extra columns): known.
-        assert_eq!(
-            choose_mode(Bulk, false, true, Some(10)),
-            (Mode::Known, false)
-        );
-        assert_eq!(
-            choose_mode(Known, true, true, Some(0)),
-            (Mode::Known, false)
-        );
-        assert_eq!(
-            choose_mode(Probe, true, true, Some(0)),
-            (Mode::Probe, false)
-        );
+        assert_eq!(route(Auto, true, Found::Missing), Route::New);
+        assert_eq!(route(Bulk, true, Found::Missing), Route::New);
+        assert_eq!(route(Known, true, Found::Missing), Route::Insert);
+        assert_eq!(route(Auto, false, Found::Missing), Route::Insert);
+        assert_eq!(route(Auto, true, Found::Stored(0)), Route::Direct);
+        assert_eq!(route(Auto, true, Found::Stored(10)), Route::Decide);
+        assert_eq!(route(Bulk, true, Found::Stored(10)), Route::Direct);
+        // Direct where it is not allowed (not the owner, triggers, extra columns): SPI.
+        assert_eq!(route(Bulk, false, Found::Stored(10)), Route::Insert);
+        assert_eq!(route(Auto, false, Found::Stored(0)), Route::Insert);
+        assert_eq!(route(Known, true, Found::Stored(0)), Route::Insert);
+        assert_eq!(Route::New.mode(), Mode::Bulk);
+        assert_eq!(Route::Decide.mode(), Mode::Known);
+        assert_eq!(Route::Probe.mode(), Mode::Probe);
+    }
+
+    #[test]
+    fn months_are_locked_exclusively_only_where_heaps_may_be_written() {
+        use WriteSetting::*;
+        assert!(month_lock_exclusive(Auto, true, None, 1000));
+        assert!(month_lock_exclusive(Bulk, true, Some(2000.0), 1000));
+        // A month the file only brings stragglers to is probed: shared.
+        assert!(!month_lock_exclusive(Auto, true, Some(3.6e6), 10));
+        assert!(!month_lock_exclusive(Auto, false, None, 1000));
+        assert!(!month_lock_exclusive(Known, true, None, 1000));
+        assert!(!month_lock_exclusive(Probe, true, None, 1000));
     }
 
     #[test]

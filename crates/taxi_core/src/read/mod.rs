@@ -2,6 +2,7 @@
 //! [`TripBatch`]es of `chunk_size` rows, decoding only the columns the trip schema needs.
 //! pgrx-free.
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -27,6 +28,7 @@ use rayon::prelude::*;
 
 use crate::convert;
 use crate::error::{LoadError, ValueError};
+use crate::partition::Partition;
 use crate::threads;
 use crate::trip::{Rejected, TripBatch, Values, COLUMNS};
 
@@ -206,6 +208,51 @@ impl TripReader {
             reject_rows(trips, batch, errors)
         }
     }
+}
+
+/// How many rows of `path` fall into each partition, from its pickup column alone: a load
+/// locks and inspects exactly these partitions before it writes. For a file
+/// [`TripReader::open`] accepted; rows whose pickup cannot be stored are not counted (the load
+/// rejects them), rows rejected for another column are (their month is merely looked at).
+pub fn partitions_of_file(path: &str) -> Result<BTreeMap<Partition, u64>, LoadError> {
+    let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
+        path: path.into(),
+        detail: e.to_string(),
+    };
+    let file = open_regular_file(path)?;
+    let builder =
+        guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file))?.map_err(corrupt)?;
+    let matched = match_columns(path, builder.schema())?;
+    let column = &COLUMNS[crate::trip::idx::PICKUP];
+    let Some(root) = matched[crate::trip::idx::PICKUP] else {
+        return Ok(BTreeMap::new());
+    };
+    let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
+    let batches = guarded(path, || {
+        builder
+            .with_batch_size(1 << 16)
+            .with_projection(mask)
+            .build()
+    })?
+    .map_err(corrupt)?;
+    let mut counts = BTreeMap::new();
+    let mut first_row = 0u64;
+    for batch in batches {
+        let batch = guarded(path, || batch)?.map_err(|e| LoadError::Corrupt {
+            path: path.into(),
+            detail: e.to_string(),
+        })?;
+        let array = batch.column(0).as_ref();
+        let values = convert::convert(column, array, first_row)
+            .unwrap_or_else(|_| row_by_row(column, array, first_row, &mut Vec::new()));
+        if let Values::Timestamp(pickups) = values {
+            for us in pickups.into_iter().flatten() {
+                *counts.entry(Partition::of_pickup(us)).or_insert(0u64) += 1;
+            }
+        }
+        first_row += batch.num_rows() as u64;
+    }
+    Ok(counts)
 }
 
 /// Converts `array` row by row: each value that cannot be stored becomes NULL and an error.

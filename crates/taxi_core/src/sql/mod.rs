@@ -4,5 +4,6 @@
 
 pub mod history;
 pub mod indexes;
+pub mod partitions;
 pub mod star;
 pub mod trips;

@@ -126,19 +126,11 @@ pub fn insert_trips_and_facts(insert_trips: &str) -> String {
     )
 }
 
-/// The facts of one load, after its trips were written straight into the heap. $1: load_id.
-pub fn insert_facts_of_load() -> String {
-    insert_facts("(SELECT * FROM taxi.yellow_taxi_trips WHERE load_id = $1)")
-}
-
 /// Pickups in [$1, $2); NULL bounds are open.
 const RANGE_TRIPS: &str = "($1::pg_catalog.timestamp IS NULL OR tpep_pickup_datetime >= $1) \
      AND ($2::pg_catalog.timestamp IS NULL OR tpep_pickup_datetime < $2)";
 const RANGE_FACTS: &str = "($1::pg_catalog.timestamp IS NULL OR pickup_datetime >= $1) \
      AND ($2::pg_catalog.timestamp IS NULL OR pickup_datetime < $2)";
-
-/// Creates the missing monthly partitions for $1 (date[]).
-pub const ENSURE_PARTITIONS: &str = "SELECT taxi.ensure_fact_partitions($1::pg_catalog.date[])";
 
 /// The months with trips in [$1, $2), for taxi_rebuild_star.
 pub fn months_of_trips() -> String {

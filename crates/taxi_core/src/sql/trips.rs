@@ -10,24 +10,24 @@ pub const TARGET: &str = "taxi.yellow_taxi_trips";
 pub const TARGET_OID: &str = "SELECT 'taxi.yellow_taxi_trips'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int8, pg_catalog.has_table_privilege('taxi.yellow_taxi_trips', 'INSERT')";
 
 /// Whether the current role owns the target (and may insert); whether rows can be written
-/// straight into its heap (a plain table, no triggers, no row security, no columns the loader
-/// does not fill); and the planner's estimate of its rows (-1: never analysed). $1: the columns
-/// the loader fills.
+/// straight into its partitions' heaps (partitioned as the extension made it, no triggers, no
+/// row security, no columns the loader does not fill). $1: the columns the loader fills.
 pub const INSPECT_TARGET: &str = "\
 SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
          AND pg_catalog.has_table_privilege(c.oid, 'INSERT') AS owner,
-       c.relkind = 'r' AND NOT c.relhastriggers AND NOT c.relrowsecurity
+       c.relkind = 'p' AND NOT c.relhastriggers AND NOT c.relrowsecurity
          AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                           AND a.attname <> ALL ($1::pg_catalog.text[])) AS plain,
-       c.reltuples::pg_catalog.float8 AS estimated_rows
+                           AND a.attname <> ALL ($1::pg_catalog.text[])) AS plain
 FROM pg_catalog.pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::pg_catalog.regclass";
 
-/// Empties the (already empty) target in this transaction, so rows can be written frozen.
-pub const TRUNCATE_TARGET: &str = "TRUNCATE taxi.yellow_taxi_trips";
-
-pub const PROBE: &str =
-    "SELECT row_hash FROM taxi.yellow_taxi_trips WHERE row_hash = ANY ($1::pg_catalog.bytea[])";
+/// Those of row hashes $1 stored with a pickup in [$2, $3) (NULL: unbounded): the bounds of one
+/// partition, so the plan reads only its primary key.
+pub const PROBE: &str = "\
+SELECT row_hash FROM taxi.yellow_taxi_trips
+WHERE tpep_pickup_datetime >= COALESCE($2::pg_catalog.timestamp, '-infinity')
+  AND tpep_pickup_datetime < COALESCE($3::pg_catalog.timestamp, 'infinity')
+  AND row_hash = ANY ($1::pg_catalog.bytea[])";
 
 pub const ENSURE_DROP_GUARD: &str = "SELECT taxi.ensure_drop_guard()";
 
@@ -79,7 +79,7 @@ pub fn insert_rows() -> String {
         "INSERT INTO {TARGET} (row_hash, load_id, {names}, quality_flags) \
          SELECT r.row_hash, $2, {values}, r.quality_flags \
          FROM ROWS FROM ({arrays}) AS r(row_hash, {names}, quality_flags) \
-         ON CONFLICT (row_hash) DO NOTHING",
+         ON CONFLICT (row_hash, tpep_pickup_datetime) DO NOTHING",
         names = names.join(", "),
         values = values.join(", "),
         arrays = arrays.join(", "),
@@ -105,7 +105,7 @@ mod tests {
             "pg_catalog.unnest($22::bigint[]), pg_catalog.unnest($23::smallint[])) AS r(row_hash, vendorid,"
         ));
         assert!(sql.contains("r.cbd_congestion_fee * 0.01, r.quality_flags FROM"));
-        assert!(sql.ends_with("ON CONFLICT (row_hash) DO NOTHING"));
+        assert!(sql.ends_with("ON CONFLICT (row_hash, tpep_pickup_datetime) DO NOTHING"));
     }
 
     #[test]

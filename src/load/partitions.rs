@@ -1,0 +1,335 @@
+//! The trip partitions a load writes, one [`Route`] each (`taxi_core::policy::route`): the
+//! months of the file are locked in order, their partitions inspected and their stored trips
+//! read (only theirs: a load never reads, rebuilds or locks exclusively a month it does not
+//! write); a new month is written into a standalone table, indexed once and attached at the end;
+//! an existing month written directly is locked exclusively and reindexed at the end; the rest
+//! goes through SPI.
+
+use std::collections::{BTreeMap, HashMap};
+
+use pgrx::datum::{Date, DatumWithOid};
+use pgrx::pg_sys;
+use pgrx::spi::SpiClient;
+use taxi_core::calendar;
+use taxi_core::dedup::KeySet;
+use taxi_core::error::LoadError;
+use taxi_core::partition::{Partition, MONTH_LOCK_CLASS};
+use taxi_core::policy::{self, Found, Mode, Route, WriteSetting};
+use taxi_core::sql::partitions as sql;
+
+use crate::load::indexes;
+use crate::load::trip_writer::TripWriter;
+use crate::postgres::{datum, locks, owner, scan};
+use crate::report::OrInternal;
+
+/// An attached partition as the catalog describes it.
+struct Existing {
+    oid: pg_sys::Oid,
+    estimated_rows: Option<f64>,
+    plain: bool,
+}
+
+/// The attached partitions of `parent` among `names`, by name.
+fn existing(
+    client: &SpiClient<'_>,
+    parent: &str,
+    names: &[String],
+) -> Result<HashMap<String, Existing>, LoadError> {
+    const DOING: &str = "finding partitions";
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut found = HashMap::new();
+    for r in client
+        .select(sql::PARTITIONS, None, &[parent.into(), names.into()])
+        .or_internal(DOING)?
+    {
+        let (Some(name), Some(oid)) = (
+            r.get::<String>(1).or_internal(DOING)?,
+            r.get::<i64>(2).or_internal(DOING)?,
+        ) else {
+            continue;
+        };
+        found.insert(
+            name,
+            Existing {
+                oid: locks::oid(oid),
+                estimated_rows: r.get::<f64>(3).or_internal(DOING)?.filter(|n| *n >= 0.0),
+                plain: r.get::<bool>(4).or_internal(DOING)?.unwrap_or(false),
+            },
+        );
+    }
+    Ok(found)
+}
+
+/// The first day of a partition's month, as the SQL functions take it.
+pub fn month_date(p: Partition) -> Date {
+    let (y, m) = p.month();
+    datum::date(calendar::days_from_civil(y, m, 1))
+}
+
+/// Runs one of the partition functions as the extension's owner: they are not executable by
+/// PUBLIC, so the only partitions a role can create, fill or drop are those of its own load.
+pub fn run_as_owner(
+    client: &mut SpiClient<'_>,
+    sql: &str,
+    args: &[DatumWithOid],
+    doing: &'static str,
+) -> Result<(), LoadError> {
+    let owner = owner::extension_owner().ok_or(LoadError::NotUpdated {
+        missing: "taxi.create_partition_table",
+    })?;
+    owner::as_owner(owner, || client.update(sql, None, args).map(|_| ())).or_internal(doing)
+}
+
+/// A standalone table for month `p` of `parent` (see `taxi.create_partition_table`), created as
+/// the extension's owner.
+pub fn create_table(
+    client: &mut SpiClient<'_>,
+    parent: &'static str,
+    p: Partition,
+) -> Result<pg_sys::Oid, LoadError> {
+    let owner = owner::extension_owner().ok_or(LoadError::NotUpdated {
+        missing: "taxi.create_partition_table",
+    })?;
+    let oid = owner::as_owner(owner, || {
+        client
+            .update(
+                sql::CREATE_TABLE,
+                Some(1),
+                &[parent.into(), month_date(p).into()],
+            )
+            .and_then(|t| t.first().get_one::<i64>())
+    })
+    .or_internal("creating a partition")?;
+    oid.map(locks::oid).ok_or(LoadError::NotAPartition {
+        table: format!("{parent} of {:?}", p.month()),
+    })
+}
+
+/// Creates the missing partitions of `months` of `parent`, empty and attached.
+pub fn ensure(
+    client: &mut SpiClient<'_>,
+    parent: &str,
+    months: Vec<Date>,
+) -> Result<(), LoadError> {
+    if months.is_empty() {
+        return Ok(());
+    }
+    run_as_owner(
+        client,
+        sql::ENSURE,
+        &[parent.into(), months.into()],
+        "creating partitions",
+    )
+}
+
+struct Part {
+    file_rows: u64,
+    route: Route,
+    /// Where direct writes go: the partition, or the standalone table of a new month.
+    oid: Option<pg_sys::Oid>,
+    writer: Option<TripWriter>,
+    written: u64,
+}
+
+pub struct TripParts {
+    parts: BTreeMap<Partition, Part>,
+    load_id: i64,
+}
+
+impl TripParts {
+    /// Locks the file's months (in order: loads of overlapping files cannot deadlock), inspects
+    /// their partitions, reads the stored trips of those that are not too large into `stored`,
+    /// and creates what must exist before the first chunk: standalone tables for new months
+    /// written directly, empty attached partitions for those that go through SPI.
+    /// `direct_allowed`: the target (and the star schema, if filled) allow direct writes.
+    pub fn plan(
+        client: &mut SpiClient<'_>,
+        setting: WriteSetting,
+        direct_allowed: bool,
+        file: &BTreeMap<Partition, u64>,
+        stored: &mut KeySet,
+        load_id: i64,
+    ) -> Result<TripParts, LoadError> {
+        let names: Vec<String> = file.keys().map(|p| p.trip_table()).collect();
+        let seen_before = existing(client, sql::TRIPS, &names)?;
+        let mut exclusive = HashMap::new();
+        for (&p, &rows) in file {
+            let e = seen_before.get(&p.trip_table());
+            let x = policy::month_lock_exclusive(
+                setting,
+                direct_allowed && e.is_none_or(|e| e.plain),
+                e.and_then(|e| e.estimated_rows),
+                rows,
+            );
+            let lock = if x {
+                sql::LOCK_MONTH
+            } else {
+                sql::LOCK_MONTH_SHARED
+            };
+            client
+                .select(lock, None, &[MONTH_LOCK_CLASS.into(), p.lock_key().into()])
+                .or_internal("locking a month")?;
+            exclusive.insert(p, x);
+        }
+        // Looked up again under the locks: a load of the same month may have committed meanwhile.
+        let now = existing(client, sql::TRIPS, &names)?;
+        let mut parts = BTreeMap::new();
+        let mut to_attach = Vec::new();
+        for (&p, &rows) in file {
+            let (found, oid, plain) = match now.get(&p.trip_table()) {
+                None => (Found::Missing, None, true),
+                Some(e) => {
+                    locks::lock_for_insert(e.oid);
+                    let read = policy::stored_read_limit(setting, e.estimated_rows, rows)
+                        .and_then(|limit| scan::read_row_hashes(e.oid, stored, limit));
+                    (
+                        read.map_or(Found::TooMany, Found::Stored),
+                        Some(e.oid),
+                        e.plain,
+                    )
+                }
+            };
+            let mut route = policy::route(setting, direct_allowed && plain, found);
+            if !exclusive[&p] && matches!(route, Route::New | Route::Direct | Route::Decide) {
+                // The estimate changed under the lock: stay on the path a shared lock allows.
+                route = if found == Found::Missing {
+                    Route::Insert
+                } else {
+                    route_without_direct(found)
+                };
+            }
+            let oid = match (route, found) {
+                (Route::New, _) => Some(create_table(client, sql::TRIPS, p)?),
+                (_, Found::Missing) => {
+                    to_attach.push(month_date(p));
+                    None
+                }
+                _ => oid,
+            };
+            parts.insert(
+                p,
+                Part {
+                    file_rows: rows,
+                    route,
+                    oid,
+                    writer: None,
+                    written: 0,
+                },
+            );
+        }
+        ensure(client, sql::TRIPS, to_attach)?;
+        Ok(TripParts { parts, load_id })
+    }
+
+    pub fn route(&self, p: Partition) -> Route {
+        self.parts.get(&p).map_or(Route::Insert, |part| part.route)
+    }
+
+    /// The partitions of the file with their routes.
+    pub fn routes(&self) -> impl Iterator<Item = (Partition, Route)> + '_ {
+        self.parts.iter().map(|(&p, part)| (p, part.route))
+    }
+
+    /// Settles a [`Route::Decide`] partition at its first chunk with new trips: `new` of the
+    /// chunk's `rows` of that partition are new.
+    pub fn decide(&mut self, p: Partition, new: usize, rows: usize) {
+        if let Some(part) = self.parts.get_mut(&p) {
+            if part.route == Route::Decide {
+                part.route = if policy::switch_to_bulk(new, rows) {
+                    Route::Direct
+                } else {
+                    Route::Insert
+                };
+            }
+        }
+    }
+
+    /// The direct writer of partition `p` (its route New or Direct), opened on first use: an
+    /// existing partition is locked exclusively first, as nothing may read its indexes until they
+    /// are rebuilt. `count` rows are about to be written.
+    pub fn writer(&mut self, p: Partition, count: usize) -> &mut TripWriter {
+        let load_id = self.load_id;
+        let part = self.parts.get_mut(&p).expect("a partition of the file");
+        part.written += count as u64;
+        let oid = part.oid.expect("a directly written partition has a table");
+        let fresh = part.route == Route::New;
+        part.writer.get_or_insert_with(|| {
+            if !fresh {
+                locks::lock_exclusive(oid);
+            }
+            // SAFETY: the month is locked exclusively; a standalone table created by this load
+            // (in its subtransaction) may take frozen rows, as COPY FREEZE does.
+            unsafe { TripWriter::open(oid, load_id, fresh) }
+        })
+    }
+
+    /// Rows written straight into partition `p`'s heap so far.
+    pub fn written(&self, p: Partition) -> u64 {
+        self.parts.get(&p).map_or(0, |part| part.written)
+    }
+
+    /// How the load wrote, for its result row: the route of the partition holding most of the
+    /// file's rows (a partition still undecided got no new trips: known).
+    pub fn mode(&self) -> Mode {
+        self.parts
+            .values()
+            .max_by_key(|part| part.file_rows)
+            .map_or(Mode::Known, |part| part.route.mode())
+    }
+
+    /// Closes the heaps; then rebuilds the indexes of every partition written directly (once),
+    /// attaches the new months that received trips and drops the standalone tables that did not.
+    pub fn finish(self, client: &mut SpiClient<'_>) -> Result<(), LoadError> {
+        let mut reindex = Vec::new();
+        let mut attach = Vec::new();
+        let mut drop = Vec::new();
+        for (p, part) in self.parts {
+            if let Some(writer) = part.writer {
+                writer.finish();
+            }
+            match (part.route, part.oid, part.written) {
+                (Route::New, Some(oid), 0) => drop.push(oid),
+                (Route::New, Some(oid), _) => {
+                    reindex.push(oid);
+                    attach.push((p, oid));
+                }
+                (Route::Direct, Some(oid), n) if n > 0 => reindex.push(oid),
+                _ => {}
+            }
+        }
+        if !reindex.is_empty() {
+            indexes::with_maintenance_memory(client, policy::REBUILD_MEMORY_KB, |client| {
+                for &oid in &reindex {
+                    pgrx::check_for_interrupts!();
+                    run_as_owner(client, sql::REINDEX, &[oid.into()], "indexing a partition")?;
+                }
+                Ok(())
+            })?;
+        }
+        for (p, oid) in attach {
+            run_as_owner(
+                client,
+                sql::ATTACH,
+                &[sql::TRIPS.into(), oid.into(), month_date(p).into()],
+                "attaching a trip partition",
+            )?;
+        }
+        for oid in drop {
+            run_as_owner(
+                client,
+                sql::DROP_TABLE,
+                &[oid.into()],
+                "dropping an empty table",
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The route of a partition whose month lock is shared: never a direct write.
+fn route_without_direct(found: Found) -> Route {
+    match found {
+        Found::TooMany => Route::Probe,
+        _ => Route::Insert,
+    }
+}
