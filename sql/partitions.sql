@@ -124,3 +124,79 @@ REVOKE EXECUTE ON FUNCTION taxi.month_partition(regclass, date), taxi.create_par
     taxi.attach_partition(regclass, regclass, date), taxi.reindex_partition(regclass),
     taxi.drop_partition_table(regclass), taxi.ensure_partitions(regclass, date[]),
     taxi.ensure_fact_partitions(date[]) FROM PUBLIC;
+
+-- Months retired with taxi_drop_month, one row per call that dropped something.
+CREATE TABLE taxi.month_drops (
+    dropped_at     timestamptz NOT NULL DEFAULT now(),
+    dropped_by     name        NOT NULL DEFAULT current_user,
+    trip_partition text        NOT NULL,
+    trips_dropped  bigint      NOT NULL,
+    facts_dropped  bigint      NOT NULL,
+    load_ids       bigint[]    NOT NULL
+);
+COMMENT ON TABLE taxi.month_drops IS
+    'Months dropped by taxi_drop_month: the partition, how many trips and facts, the loads whose trips they were';
+COMMENT ON COLUMN taxi.month_drops.load_ids IS
+    'The taxi.load_runs rows whose trips were dropped (their history rows stay; taxi_load_dir does not load those files again)';
+SELECT pg_catalog.pg_extension_config_dump('taxi.month_drops', '');
+
+-- Retires a month from both schemas at once: its trip partition and its fact partition are
+-- dropped together, so taxi_check_consistency() stays empty, and the drop is recorded.
+-- Takes ACCESS EXCLUSIVE on both parents (as dropping a partition does), so it waits for
+-- running loads and queries and holds them off for as long as it takes to count the month.
+CREATE FUNCTION taxi_drop_month(month date)
+RETURNS TABLE (trip_partition text, trips_dropped bigint, fact_partition text, facts_dropped bigint)
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    m date;
+    trips_part regclass;
+    facts_part regclass;
+    ids bigint[] := '{}';
+BEGIN
+    IF $1 IS NULL THEN
+        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'taxi_drop_month: month must not be NULL',
+            HINT = 'Pass any day of the month to drop, e.g. taxi_drop_month(''2024-01-01'').';
+    END IF;
+    IF NOT isfinite($1) THEN
+        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'taxi_drop_month: month must be a finite date',
+            DETAIL = format('Got %s.', $1),
+            HINT = 'Pickups before 2000 and from 2100 on share two partitions; pass a date in them (e.g. ''1999-12-01'') to drop one.';
+    END IF;
+    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'taxi.yellow_taxi_trips'::regclass), 'USAGE') THEN
+        RAISE EXCEPTION USING ERRCODE = '42501',
+            MESSAGE = 'taxi_drop_month: permission denied to drop partitions of taxi.yellow_taxi_trips',
+            HINT = 'Only the owner of the extension''s tables, or a member of that role, may drop months.';
+    END IF;
+    m := CASE WHEN $1 < '2000-01-01' THEN '1999-12-01'::date
+              WHEN $1 >= '2100-01-01' THEN '2100-01-01'::date
+              ELSE date_trunc('month', $1)::date END;
+    -- Trips before facts, as loads and taxi.attach_partition lock them.
+    LOCK TABLE taxi.yellow_taxi_trips IN ACCESS EXCLUSIVE MODE;
+    LOCK TABLE taxi.fact_trips IN ACCESS EXCLUSIVE MODE;
+    trip_partition := (taxi.month_partition('taxi.yellow_taxi_trips', m)).name;
+    fact_partition := (taxi.month_partition('taxi.fact_trips', m)).name;
+    SELECT i.inhrelid::regclass INTO trips_part FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'taxi.yellow_taxi_trips'::regclass AND c.relname = trip_partition;
+    SELECT i.inhrelid::regclass INTO facts_part FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+    WHERE i.inhparent = 'taxi.fact_trips'::regclass AND c.relname = fact_partition;
+    trips_dropped := 0;
+    facts_dropped := 0;
+    IF trips_part IS NOT NULL THEN
+        EXECUTE format('SELECT count(*), coalesce(array_agg(DISTINCT load_id ORDER BY load_id), ''{}'') FROM %s', trips_part)
+            INTO trips_dropped, ids;
+        EXECUTE format('DROP TABLE %s', trips_part);
+    END IF;
+    IF facts_part IS NOT NULL THEN
+        EXECUTE format('SELECT count(*) FROM %s', facts_part) INTO facts_dropped;
+        EXECUTE format('DROP TABLE %s', facts_part);
+    END IF;
+    IF trips_part IS NULL AND facts_part IS NULL THEN
+        RAISE NOTICE 'taxi_drop_month: no trips or facts are stored for % (no partition %)', to_char(m, 'YYYY-MM'), trip_partition;
+    ELSE
+        INSERT INTO taxi.month_drops (trip_partition, trips_dropped, facts_dropped, load_ids)
+        VALUES (trip_partition, trips_dropped, facts_dropped, ids);
+    END IF;
+    RETURN NEXT;
+END $$;
+COMMENT ON FUNCTION taxi_drop_month(date) IS
+    'Drops the trip and fact partitions of the month holding a date (both schemas at once) and records it in taxi.month_drops';

@@ -158,12 +158,17 @@ fn load_into(
         for &r in &rows {
             new_by_part.entry(of_row[r]).or_default().push(r);
         }
+        if parts.undecided() {
+            let mut in_chunk: BTreeMap<Partition, usize> = BTreeMap::new();
+            for &p in &of_row {
+                *in_chunk.entry(p).or_default() += 1;
+            }
+            for (p, n) in in_chunk {
+                parts.decide(p, new_by_part.get(&p).map_or(0, Vec::len), n);
+            }
+        }
         let mut via_spi = Vec::new();
         for (p, rows_p) in new_by_part {
-            if parts.route(p) == Route::Decide {
-                let in_chunk = of_row.iter().filter(|&&q| q == p).count();
-                parts.decide(p, rows_p.len(), in_chunk);
-            }
             match parts.route(p) {
                 Route::New | Route::Direct => {
                     let chunk_facts = match (&facts, &star) {

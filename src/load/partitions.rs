@@ -151,6 +151,7 @@ impl TripParts {
         load_id: i64,
     ) -> Result<TripParts, LoadError> {
         let names: Vec<String> = file.keys().map(|p| p.trip_table()).collect();
+        let file_rows: u64 = file.values().sum();
         let seen_before = existing(client, sql::TRIPS, &names)?;
         let mut exclusive = HashMap::new();
         for (&p, &rows) in file {
@@ -158,8 +159,9 @@ impl TripParts {
             let x = policy::month_lock_exclusive(
                 setting,
                 direct_allowed && e.is_none_or(|e| e.plain),
-                e.and_then(|e| e.estimated_rows),
+                e.map(|e| e.estimated_rows),
                 rows,
+                file_rows,
             );
             let lock = if x {
                 sql::LOCK_MONTH
@@ -171,7 +173,8 @@ impl TripParts {
                 .or_internal("locking a month")?;
             exclusive.insert(p, x);
         }
-        // Looked up again under the locks: a load of the same month may have committed meanwhile.
+        // Looked up again under the locks: a load of the same month may have committed meanwhile
+        // (none can have dropped one: taxi_drop_month waits for running loads).
         let now = existing(client, sql::TRIPS, &names)?;
         let mut parts = BTreeMap::new();
         let mut to_attach = Vec::new();
@@ -189,14 +192,11 @@ impl TripParts {
                     )
                 }
             };
-            let mut route = policy::route(setting, direct_allowed && plain, found);
-            if !exclusive[&p] && matches!(route, Route::New | Route::Direct | Route::Decide) {
+            let minor = policy::minor(rows, file_rows);
+            let mut route = policy::route(setting, direct_allowed && plain, found, minor);
+            if !exclusive[&p] && matches!(route, Route::Direct | Route::Decide) {
                 // The estimate changed under the lock: stay on the path a shared lock allows.
-                route = if found == Found::Missing {
-                    Route::Insert
-                } else {
-                    route_without_direct(found)
-                };
+                route = Route::Insert;
             }
             let oid = match (route, found) {
                 (Route::New, _) => Some(create_table(client, sql::TRIPS, p)?),
@@ -230,7 +230,12 @@ impl TripParts {
         self.parts.iter().map(|(&p, part)| (p, part.route))
     }
 
-    /// Settles a [`Route::Decide`] partition at its first chunk with new trips: `new` of the
+    /// Whether a partition still waits for its first chunk to settle its route.
+    pub fn undecided(&self) -> bool {
+        self.parts.values().any(|part| part.route == Route::Decide)
+    }
+
+    /// Settles a [`Route::Decide`] partition at its first chunk with rows of it: `new` of the
     /// chunk's `rows` of that partition are new.
     pub fn decide(&mut self, p: Partition, new: usize, rows: usize) {
         if let Some(part) = self.parts.get_mut(&p) {
@@ -323,13 +328,5 @@ impl TripParts {
             )?;
         }
         Ok(())
-    }
-}
-
-/// The route of a partition whose month lock is shared: never a direct write.
-fn route_without_direct(found: Found) -> Route {
-    match found {
-        Found::TooMany => Route::Probe,
-        _ => Route::Insert,
     }
 }

@@ -31,7 +31,7 @@ pub fn target_oid(client: &SpiClient<'_>) -> Result<(pg_sys::Oid, bool), LoadErr
         .and_then(|t| t.first().get_two::<i64, bool>())
         .or_internal("finding taxi.yellow_taxi_trips")?;
     let oid = oid.ok_or(LoadError::NotUpdated {
-        missing: sql::TARGET,
+        missing: sql::PARTITIONED_TARGET,
     })?;
     Ok((locks::oid(oid), may_insert == Some(true)))
 }

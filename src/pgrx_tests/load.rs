@@ -275,10 +275,17 @@ mod tests {
             prints.windows(2).all(|w| w[0] == w[1]),
             "every path stores the same values"
         );
-        // bulk is only a wish: into a table larger than the file it probes.
+        // bulk is only a wish: into a partition holding far more trips than the file brings it,
+        // it probes.
         Spi::run("SET LOCAL taxi.write_mode = bulk").unwrap();
-        let s = load_file(&fixture(SAMPLE5), 1000).unwrap();
-        assert_eq!((s.mode, s.rows_inserted), (Mode::Probe, 5));
+        let stored = taxi_core::read::read_to_end(&path, 1000).unwrap();
+        let mut five = TripBatch::empty(5);
+        five.extend_rows(&stored, 0..5);
+        let s = load_file(&write_trips("five.parquet", &five, 2025), 1000).unwrap();
+        assert_eq!(
+            (s.mode, s.rows_inserted, s.rows_duplicate),
+            (Mode::Probe, 0, 5)
+        );
         // The taxi prefix is reserved (PostgreSQL 14 can only warn).
         let e = sql_error("SET taxi.write_mod = bulk");
         let want = if cfg!(feature = "pg14") {

@@ -64,8 +64,8 @@ pub enum Route {
     /// Straight into the existing partition's heap (exclusively locked), its indexes rebuilt
     /// once at the end.
     Direct,
-    /// Stored trips known; the first chunk with new trips for the partition decides between
-    /// `Direct` (mostly new: a month topped up, or one that held a few stragglers) and `Insert`.
+    /// Stored trips known; the first chunk with rows of the partition decides between `Direct`
+    /// (mostly new: a month topped up, or one that held a few stragglers) and `Insert`.
     Decide,
     /// Through SPI, every stored trip known: only new trips are sent.
     Insert,
@@ -84,32 +84,48 @@ impl Route {
     }
 }
 
+/// A partition the file brings only a few of its rows to (under 1%: the stragglers of another
+/// month, a 2002 pickup): its trips go through SPI, so the load shares the month with others
+/// instead of excluding them. Loads of different months that both bring stragglers to the same
+/// old months run side by side.
+pub fn minor(partition_rows: u64, file_rows: u64) -> bool {
+    partition_rows.saturating_mul(100) < file_rows
+}
+
 /// Whether a load takes its lock on a month exclusively: it may create the month's partition or
 /// write its heap directly (bypassing the primary key), so no other load may write the month
 /// meanwhile. Loads that only insert through SQL share the lock: the primary key keeps them
-/// apart. `estimated_rows`: the planner's estimate of the partition's rows; None if there is
-/// no partition or it was never analysed.
+/// apart. `existing`: None if there is no partition, else the planner's estimate of its rows
+/// (None inside if never analysed); `partition_rows` of the file's `file_rows` fall into it.
 pub fn month_lock_exclusive(
     setting: WriteSetting,
     direct_allowed: bool,
-    estimated_rows: Option<f64>,
+    existing: Option<Option<f64>>,
+    partition_rows: u64,
     file_rows: u64,
 ) -> bool {
+    let Some(estimated_rows) = existing else {
+        return true;
+    };
     direct_allowed
         && matches!(setting, WriteSetting::Auto | WriteSetting::Bulk)
-        && stored_read_limit(setting, estimated_rows, file_rows).is_some()
+        && !minor(partition_rows, file_rows)
+        && stored_read_limit(setting, estimated_rows, partition_rows).is_some()
 }
 
 /// The route of one partition. `direct_allowed`: the role owns the tables, they and the
-/// partition are plain enough for direct heap writes, and so is the star schema if it is filled.
-pub fn route(setting: WriteSetting, direct_allowed: bool, found: Found) -> Route {
+/// partition are plain enough for direct heap writes, and so is the star schema if it is filled;
+/// `minor`: see [`minor`].
+pub fn route(setting: WriteSetting, direct_allowed: bool, found: Found, minor: bool) -> Route {
     use WriteSetting::*;
     let direct = direct_allowed && matches!(setting, Auto | Bulk);
     match found {
         Found::TooMany => Route::Probe,
+        _ if setting == Probe => Route::Probe,
         Found::Missing if direct => Route::New,
         // Created empty and attached before the first chunk.
         Found::Missing => Route::Insert,
+        Found::Stored(_) if minor => Route::Insert,
         Found::Stored(0) if direct => Route::Direct,
         Found::Stored(_) if direct && setting == Bulk => Route::Direct,
         Found::Stored(_) if direct => Route::Decide,
@@ -178,8 +194,8 @@ pub fn stored_read_limit(
     }
 }
 
-/// For a [`Route::Decide`] partition, at the first chunk with new trips for it: direct when at
-/// least half of the chunk's rows of that partition are new (a month topped up, or one that held
+/// For a [`Route::Decide`] partition, at the first chunk with rows of it: direct when at least
+/// half of the chunk's rows of that partition are new (a month topped up, or one that held
 /// a few stragglers of another file). Rebuilding its indexes once then costs far less than
 /// maintaining them row by row; a reload with a few corrected trips stays on SPI.
 pub fn switch_to_bulk(new_rows: usize, chunk_rows: usize) -> bool {
@@ -250,19 +266,26 @@ mod tests {
         use WriteSetting::*;
         // Nothing read (too many stored, or probe asked for): probe, whatever else holds.
         for s in [Auto, Bulk, Known, Probe] {
-            assert_eq!(route(s, true, Found::TooMany), Route::Probe);
+            assert_eq!(route(s, true, Found::TooMany, false), Route::Probe);
         }
-        assert_eq!(route(Auto, true, Found::Missing), Route::New);
-        assert_eq!(route(Bulk, true, Found::Missing), Route::New);
-        assert_eq!(route(Known, true, Found::Missing), Route::Insert);
-        assert_eq!(route(Auto, false, Found::Missing), Route::Insert);
-        assert_eq!(route(Auto, true, Found::Stored(0)), Route::Direct);
-        assert_eq!(route(Auto, true, Found::Stored(10)), Route::Decide);
-        assert_eq!(route(Bulk, true, Found::Stored(10)), Route::Direct);
+        assert_eq!(route(Auto, true, Found::Missing, false), Route::New);
+        assert_eq!(route(Bulk, true, Found::Missing, false), Route::New);
+        assert_eq!(route(Known, true, Found::Missing, false), Route::Insert);
+        // Asked for: probes even where nothing is stored.
+        assert_eq!(route(Probe, true, Found::Missing, false), Route::Probe);
+        assert_eq!(route(Probe, true, Found::Stored(0), false), Route::Probe);
+        assert_eq!(route(Auto, false, Found::Missing, false), Route::Insert);
+        assert_eq!(route(Auto, true, Found::Stored(0), false), Route::Direct);
+        assert_eq!(route(Auto, true, Found::Stored(10), false), Route::Decide);
+        assert_eq!(route(Bulk, true, Found::Stored(10), false), Route::Direct);
         // Direct where it is not allowed (not the owner, triggers, extra columns): SPI.
-        assert_eq!(route(Bulk, false, Found::Stored(10)), Route::Insert);
-        assert_eq!(route(Auto, false, Found::Stored(0)), Route::Insert);
-        assert_eq!(route(Known, true, Found::Stored(0)), Route::Insert);
+        assert_eq!(route(Bulk, false, Found::Stored(10), false), Route::Insert);
+        assert_eq!(route(Auto, false, Found::Stored(0), false), Route::Insert);
+        assert_eq!(route(Known, true, Found::Stored(0), false), Route::Insert);
+        // A month the file brings a few stragglers to: SPI, never its heap.
+        assert_eq!(route(Auto, true, Found::Stored(0), true), Route::Insert);
+        assert_eq!(route(Bulk, true, Found::Stored(10), true), Route::Insert);
+        assert_eq!(route(Auto, true, Found::Missing, true), Route::New);
         assert_eq!(Route::New.mode(), Mode::Bulk);
         assert_eq!(Route::Decide.mode(), Mode::Known);
         assert_eq!(Route::Probe.mode(), Mode::Probe);
@@ -271,13 +294,33 @@ mod tests {
     #[test]
     fn months_are_locked_exclusively_only_where_heaps_may_be_written() {
         use WriteSetting::*;
-        assert!(month_lock_exclusive(Auto, true, None, 1000));
-        assert!(month_lock_exclusive(Bulk, true, Some(2000.0), 1000));
-        // A month the file only brings stragglers to is probed: shared.
-        assert!(!month_lock_exclusive(Auto, true, Some(3.6e6), 10));
-        assert!(!month_lock_exclusive(Auto, false, None, 1000));
-        assert!(!month_lock_exclusive(Known, true, None, 1000));
-        assert!(!month_lock_exclusive(Probe, true, None, 1000));
+        // Creating a partition always excludes others.
+        for s in [Auto, Bulk, Known, Probe] {
+            assert!(month_lock_exclusive(s, false, None, 1, 1000));
+        }
+        assert!(month_lock_exclusive(Auto, true, Some(None), 1000, 1000));
+        assert!(month_lock_exclusive(
+            Bulk,
+            true,
+            Some(Some(2000.0)),
+            1000,
+            1000
+        ));
+        // Too large to read: probed.
+        assert!(!month_lock_exclusive(
+            Auto,
+            true,
+            Some(Some(3.6e6)),
+            1000,
+            1000
+        ));
+        // Stragglers of the file: shared.
+        assert!(!month_lock_exclusive(Auto, true, Some(Some(5.0)), 9, 1000));
+        assert!(month_lock_exclusive(Auto, true, Some(Some(5.0)), 10, 1000));
+        assert!(!month_lock_exclusive(Auto, false, Some(None), 1000, 1000));
+        assert!(!month_lock_exclusive(Known, true, Some(None), 1000, 1000));
+        assert!(!month_lock_exclusive(Probe, true, Some(None), 1000, 1000));
+        assert!(minor(35_999, 3_600_000) && !minor(36_000, 3_600_000));
     }
 
     #[test]

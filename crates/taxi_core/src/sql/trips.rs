@@ -6,8 +6,15 @@ use crate::trip::{Kind, COLUMNS};
 
 pub const TARGET: &str = "taxi.yellow_taxi_trips";
 
-/// The target's oid and whether the current role may insert into it.
-pub const TARGET_OID: &str = "SELECT 'taxi.yellow_taxi_trips'::pg_catalog.regclass::pg_catalog.oid::pg_catalog.int8, pg_catalog.has_table_privilege('taxi.yellow_taxi_trips', 'INSERT')";
+/// The target's oid (NULL unless it is partitioned, as 0.4.0 made it) and whether the current
+/// role may insert into it.
+pub const TARGET_OID: &str = "\
+SELECT CASE WHEN c.relkind = 'p' THEN c.oid::pg_catalog.int8 END,
+       pg_catalog.has_table_privilege(c.oid, 'INSERT')
+FROM pg_catalog.pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::pg_catalog.regclass";
+
+/// What is missing when the target is not partitioned.
+pub const PARTITIONED_TARGET: &str = "taxi.yellow_taxi_trips partitioned by month";
 
 /// Whether the current role owns the target (and may insert); whether rows can be written
 /// straight into its partitions' heaps (partitioned as the extension made it, no triggers, no
