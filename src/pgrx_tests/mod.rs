@@ -7,4 +7,5 @@ pub mod fixtures;
 mod history;
 mod indexes;
 mod load;
+mod partitions;
 mod star;

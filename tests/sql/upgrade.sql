@@ -1,9 +1,11 @@
--- ALTER EXTENSION taxi_loader UPDATE from 0.1.0 through 0.2.0 to the current version (install
--- scripts kept in sql/archive): the library refuses to load into older objects, the updates add
--- the star schema and the load history, a rebuild gives the trips loaded before them their facts,
+-- ALTER EXTENSION taxi_loader UPDATE from 0.1.0 through 0.2.0 and 0.3.0 to the current version
+-- (install scripts kept in sql/archive): the library refuses to load into older objects, the
+-- updates add the star schema, the load history and the partitioned trips table, every stored row
+-- survives the conversion, a rebuild gives the trips loaded before the star schema their facts,
 -- and the result has exactly a fresh install's objects.
 \set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
 \set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
+\set quarantine :fixtures '/yellow_tripdata_2025-01_quarantine.parquet'
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 CREATE EXTENSION taxi_loader VERSION '0.1.0';
@@ -17,12 +19,57 @@ SELECT sha256(convert_to('a trip loaded by 0.1.0, #' || i, 'UTF8')), 1,
 FROM generate_series(1, 3) AS i;
 ALTER EXTENSION taxi_loader UPDATE TO '0.2.0';
 SELECT * FROM taxi_load(:'sample5000');
+ALTER EXTENSION taxi_loader UPDATE TO '0.3.0';
+SELECT * FROM taxi_load(:'sample5000');
+-- What 0.3.0's library stored (trips with their flags and facts, the history, rejected rows,
+-- stragglers of 2002 and 2025-03): loaded by this library into a scratch database, copied over.
+SELECT current_database() AS db \gset
+CREATE DATABASE taxi_loader_source;
+\c taxi_loader_source
+CREATE EXTENSION taxi_loader;
+SELECT rows_inserted, rows_rejected FROM taxi_load(:'sample5000');
+SELECT rows_inserted, rows_rejected FROM taxi_load(:'quarantine');
+UPDATE taxi.yellow_taxi_trips SET tpep_pickup_datetime = '2002-12-31 23:00' WHERE row_hash = (SELECT min(row_hash) FROM taxi.yellow_taxi_trips);
+SELECT * FROM taxi_rebuild_star();
+COPY taxi.yellow_taxi_trips TO '/tmp/taxi_loader_upgrade_trips.copy';
+COPY taxi.fact_trips TO '/tmp/taxi_loader_upgrade_facts.copy';
+COPY taxi.load_runs TO '/tmp/taxi_loader_upgrade_runs.copy';
+COPY taxi.rejected_rows TO '/tmp/taxi_loader_upgrade_rejected.copy';
+\c :db
+DROP DATABASE taxi_loader_source;
+SELECT taxi.ensure_fact_partitions(ARRAY['2002-12-01', '2024-12-01', '2025-01-01', '2025-02-01', '2025-03-01']::date[]);
+COPY taxi.yellow_taxi_trips FROM '/tmp/taxi_loader_upgrade_trips.copy';
+COPY taxi.fact_trips FROM '/tmp/taxi_loader_upgrade_facts.copy';
+COPY taxi.load_runs FROM '/tmp/taxi_loader_upgrade_runs.copy';
+COPY taxi.rejected_rows FROM '/tmp/taxi_loader_upgrade_rejected.copy';
+SELECT setval('taxi.load_id_seq', (SELECT max(load_id) FROM taxi.load_runs));
+SELECT c.relkind AS trips_relkind FROM pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::regclass;
+SELECT count(*) AS trips, count(DISTINCT load_id) AS loads, sum(quality_flags) AS flags,
+       md5(string_agg(t::text, '|' ORDER BY row_hash)) AS trips_digest
+FROM taxi.yellow_taxi_trips t \gset before_
+SELECT count(*) AS facts, md5(string_agg(f::text, '|' ORDER BY row_hash)) AS facts_digest
+FROM taxi.fact_trips f \gset before_
+SELECT :before_trips AS trips, :before_loads AS loads, :before_flags AS flags, :before_facts AS facts;
 ALTER EXTENSION taxi_loader UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'taxi_loader';
+-- Every stored row, with its hash, load_id, flags and values, and every fact, kept.
+SELECT count(*) = :before_trips AS same_trip_count,
+       md5(string_agg(t::text, '|' ORDER BY row_hash)) = :'before_trips_digest' AS same_trips
+FROM taxi.yellow_taxi_trips t;
+SELECT md5(string_agg(f::text, '|' ORDER BY row_hash)) = :'before_facts_digest' AS same_facts
+FROM taxi.fact_trips f;
+SELECT c.relname, count(*) AS trips FROM taxi.yellow_taxi_trips t JOIN pg_class c ON c.oid = t.tableoid
+GROUP BY 1 ORDER BY 1;
+-- The partitions belong to the data, not to the extension: pg_dump dumps their rows.
+SELECT count(*) AS member_partitions FROM pg_depend d JOIN pg_inherits i ON i.inhrelid = d.objid
+WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'taxi_loader') AND d.deptype = 'e';
+SELECT to_regclass('taxi.drop_guard') IS NOT NULL AS drop_guard_back,
+       (SELECT count(*) FROM pg_depend WHERE objid = 'taxi.drop_guard'::regclass AND deptype = 'e') AS guard_is_member;
 SELECT month, item, normalized, star FROM taxi_check_consistency() WHERE item LIKE 'trips%';
 SELECT * FROM taxi_rebuild_star();
 SELECT count(*) AS discrepancies FROM taxi_check_consistency();
-SELECT quality_flags, count(*) FROM taxi.yellow_taxi_trips GROUP BY 1;
+SELECT quality_flags, count(*) FROM taxi.yellow_taxi_trips GROUP BY 1 ORDER BY 1;
+SELECT rows_inserted, rows_duplicate FROM taxi_load(:'sample5000');
 SELECT rows_inserted FROM taxi_load(:'sample5');
 SELECT count(*) AS discrepancies, (SELECT count(*) FROM taxi.fact_trips) AS facts FROM taxi_check_consistency();
 -- The same objects, definitions, privileges and lookup rows as a fresh install.
@@ -30,7 +77,6 @@ SELECT count(*) AS discrepancies, (SELECT count(*) FROM taxi.fact_trips) AS fact
 \i :root/tests/upgrade/catalog.sql
 \set updated_digest :catalog_digest
 \set ECHO all
-SELECT current_database() AS db \gset
 CREATE DATABASE taxi_loader_fresh;
 \c taxi_loader_fresh
 CREATE EXTENSION taxi_loader;

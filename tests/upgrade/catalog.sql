@@ -24,8 +24,10 @@ SELECT md5(string_agg(x, E'\n' ORDER BY x)) AS digest FROM (
               END, '') AS x
     FROM pg_depend d
     WHERE d.refobjid = (SELECT oid FROM pg_extension WHERE extname = 'taxi_loader') AND d.deptype = 'e'
-    UNION ALL SELECT indexdef FROM pg_indexes WHERE schemaname = 'taxi'
-    -- Not the fact partitions' constraints: the partitions are made by loads, not by the scripts
+    -- Not the partitions' indexes either: loads make them.
+    UNION ALL SELECT pg_get_indexdef(x.indexrelid) FROM pg_index x JOIN pg_class c ON c.oid = x.indrelid
+              WHERE c.relnamespace = 'taxi'::regnamespace AND NOT c.relispartition
+    -- Not the partitions' constraints: the partitions are made by loads, not by the scripts
     -- (PostgreSQL 18 catalogues their NOT NULL constraints too).
     UNION ALL SELECT conname || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
               WHERE connamespace = 'taxi'::regnamespace
