@@ -33,14 +33,31 @@ $$;
 COMMENT ON FUNCTION taxi.month_partition(regclass, date) IS
     'Name and bounds (NULL: unbounded) of the partition of a taxi_loader table that holds a month';
 
--- A standalone table shaped like parent's partitions (columns, defaults, CHECKs, indexes), not
--- attached yet, named for month's partition.
+-- The keys and indexes of a partition of taxi.yellow_taxi_trips (see sql/schema.sql): the
+-- primary key on row_hash, pickup time, pickup and dropoff zones. Fact partitions have none.
+CREATE FUNCTION taxi.index_partition(parent regclass, part regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = part);
+BEGIN
+    IF parent = 'taxi.yellow_taxi_trips'::regclass THEN
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (row_hash)', part, name || '_pkey');
+        EXECUTE format('CREATE INDEX %I ON %s (tpep_pickup_datetime)', name || '_pickup_idx', part);
+        EXECUTE format('CREATE INDEX %I ON %s (pulocationid, dolocationid)', name || '_zones_idx', part);
+    END IF;
+END $$;
+COMMENT ON FUNCTION taxi.index_partition(regclass, regclass) IS
+    'Creates the primary key and indexes of a partition of taxi.yellow_taxi_trips';
+
+-- A standalone table shaped like parent's partitions (columns, defaults, CHECKs, keys and
+-- indexes), not attached yet, named for month's partition.
 CREATE FUNCTION taxi.create_partition_table(parent regclass, month date) RETURNS regclass
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     part text := (SELECT p.name FROM taxi.month_partition(parent, month) p);
 BEGIN
     EXECUTE format('CREATE TABLE taxi.%I (LIKE %s INCLUDING ALL)', part, parent);
+    PERFORM taxi.index_partition(parent, format('taxi.%I', part)::regclass);
     RETURN format('taxi.%I', part)::regclass;
 END $$;
 COMMENT ON FUNCTION taxi.create_partition_table(regclass, date) IS
@@ -120,7 +137,8 @@ $$;
 COMMENT ON FUNCTION taxi.ensure_fact_partitions(date[]) IS
     'Creates missing partitions of taxi.fact_trips for the given months; called by taxi_rebuild_star.';
 
-REVOKE EXECUTE ON FUNCTION taxi.month_partition(regclass, date), taxi.create_partition_table(regclass, date),
+REVOKE EXECUTE ON FUNCTION taxi.month_partition(regclass, date), taxi.index_partition(regclass, regclass),
+    taxi.create_partition_table(regclass, date),
     taxi.attach_partition(regclass, regclass, date), taxi.reindex_partition(regclass),
     taxi.drop_partition_table(regclass), taxi.ensure_partitions(regclass, date[]),
     taxi.ensure_fact_partitions(date[]) FROM PUBLIC;

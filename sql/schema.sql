@@ -325,9 +325,12 @@ INSERT INTO taxi.taxi_zone VALUES
 
 -- One row per distinct trip, partitioned by month of pickup (sql/partitions.sql). row_hash is
 -- SHA-256 of the trip's canonical encoding (docs/row-hash.md), which covers the pickup time: a
--- trip always falls into the same partition, so the primary key (row_hash, pickup) — a unique
--- key of a partitioned table must hold its partition key — allows each row_hash once, as a key on
--- row_hash alone would. It is what makes loading a file twice harmless.
+-- trip always falls into the same partition, so each partition's primary key on row_hash allows
+-- each row_hash once in the whole table, as one key on the table would. It is what makes loading
+-- a file twice harmless. The keys and indexes are the partitions' own (taxi.index_partition), not
+-- the parent's: a key on the parent would have to include the pickup time, and pg_restore could
+-- not restore indexes of an extension's partitioned table (CREATE EXTENSION makes them, then
+-- attaching each restored partition builds its indexes, then the dump's own CREATE INDEX fails).
 CREATE TABLE taxi.yellow_taxi_trips (
     row_hash              bytea    NOT NULL CHECK (octet_length(row_hash) = 32),
     load_id               bigint   NOT NULL,
@@ -351,16 +354,13 @@ CREATE TABLE taxi.yellow_taxi_trips (
     congestion_surcharge  numeric(12,2),
     airport_fee           numeric(12,2),
     cbd_congestion_fee    numeric(12,2),
-    quality_flags         smallint NOT NULL DEFAULT 0,
-    PRIMARY KEY (row_hash, tpep_pickup_datetime)
+    quality_flags         smallint NOT NULL DEFAULT 0
 ) PARTITION BY RANGE (tpep_pickup_datetime);
 COMMENT ON TABLE taxi.yellow_taxi_trips IS 'NYC TLC yellow-taxi trips, each distinct trip once (filled by taxi_load), partitioned by month of pickup';
 COMMENT ON COLUMN taxi.yellow_taxi_trips.row_hash IS 'SHA-256 of the canonical encoding of the trip (docs/row-hash.md); unique on its own, as it covers the pickup time';
 COMMENT ON COLUMN taxi.yellow_taxi_trips.load_id IS 'The taxi_load call that inserted the row';
 COMMENT ON COLUMN taxi.yellow_taxi_trips.quality_flags IS
     'Why the trip looks suspicious, a bitmask: 1 negative amount, 2 dropoff before pickup, 4 pickup outside the file''s month, 8 unknown zone 264/265, 16 zero distance, 32 over 100 mph (README, "Quality flags")';
-CREATE INDEX yellow_taxi_trips_pickup_idx ON taxi.yellow_taxi_trips (tpep_pickup_datetime);
-CREATE INDEX yellow_taxi_trips_zones_idx ON taxi.yellow_taxi_trips (pulocationid, dolocationid);
 
 SELECT pg_catalog.pg_extension_config_dump('taxi.yellow_taxi_trips', '');
 SELECT pg_catalog.pg_extension_config_dump('taxi.load_id_seq', '');

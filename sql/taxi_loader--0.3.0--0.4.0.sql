@@ -2,11 +2,11 @@
 -- bounds of taxi.fact_trips; taxi_drop_month and its record, taxi.month_drops.
 --
 -- The trips table is converted in place: a partitioned table takes its name, every stored row
--- (row_hash, load_id, quality_flags, values) is copied into its month's partition, the primary
--- key (now row_hash with the pickup time: docs/row-hash.md says why that is the same key) and
--- the two indexes are built once per partition, and the old table is dropped. Facts, history and
--- rejected rows are untouched. It takes about 7 s per million stored trips on a 2-core machine
--- (docs/performance.md) and holds ACCESS EXCLUSIVE on the trips table meanwhile.
+-- (row_hash, load_id, quality_flags, values) is copied into its month's partition, each
+-- partition's primary key and two indexes are built once, after the copy (sql/schema.sql says
+-- why the keys are the partitions'), and the old table is dropped. Facts, history and rejected
+-- rows are untouched. It holds ACCESS EXCLUSIVE on the trips table meanwhile; the time it takes
+-- per million stored trips is in docs/performance.md.
 --
 -- Indexes a user added to the trips table are not carried over (a NOTICE names each with its
 -- definition); a view of the user's on the trips table makes the update fail (drop it first).
@@ -31,14 +31,31 @@ $$;
 COMMENT ON FUNCTION taxi.month_partition(regclass, date) IS
     'Name and bounds (NULL: unbounded) of the partition of a taxi_loader table that holds a month';
 
--- A standalone table shaped like parent's partitions (columns, defaults, CHECKs, indexes), not
--- attached yet, named for month's partition.
+-- The keys and indexes of a partition of taxi.yellow_taxi_trips (see sql/schema.sql): the
+-- primary key on row_hash, pickup time, pickup and dropoff zones. Fact partitions have none.
+CREATE FUNCTION taxi.index_partition(parent regclass, part regclass) RETURNS void
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+    name text := (SELECT relname FROM pg_class WHERE oid = part);
+BEGIN
+    IF parent = 'taxi.yellow_taxi_trips'::regclass THEN
+        EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (row_hash)', part, name || '_pkey');
+        EXECUTE format('CREATE INDEX %I ON %s (tpep_pickup_datetime)', name || '_pickup_idx', part);
+        EXECUTE format('CREATE INDEX %I ON %s (pulocationid, dolocationid)', name || '_zones_idx', part);
+    END IF;
+END $$;
+COMMENT ON FUNCTION taxi.index_partition(regclass, regclass) IS
+    'Creates the primary key and indexes of a partition of taxi.yellow_taxi_trips';
+
+-- A standalone table shaped like parent's partitions (columns, defaults, CHECKs, keys and
+-- indexes), not attached yet, named for month's partition.
 CREATE FUNCTION taxi.create_partition_table(parent regclass, month date) RETURNS regclass
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     part text := (SELECT p.name FROM taxi.month_partition(parent, month) p);
 BEGIN
     EXECUTE format('CREATE TABLE taxi.%I (LIKE %s INCLUDING ALL)', part, parent);
+    PERFORM taxi.index_partition(parent, format('taxi.%I', part)::regclass);
     RETURN format('taxi.%I', part)::regclass;
 END $$;
 COMMENT ON FUNCTION taxi.create_partition_table(regclass, date) IS
@@ -118,7 +135,8 @@ $$;
 COMMENT ON FUNCTION taxi.ensure_fact_partitions(date[]) IS
     'Creates missing partitions of taxi.fact_trips for the given months; called by taxi_rebuild_star.';
 
-REVOKE EXECUTE ON FUNCTION taxi.month_partition(regclass, date), taxi.create_partition_table(regclass, date),
+REVOKE EXECUTE ON FUNCTION taxi.month_partition(regclass, date), taxi.index_partition(regclass, regclass),
+    taxi.create_partition_table(regclass, date),
     taxi.attach_partition(regclass, regclass, date), taxi.reindex_partition(regclass),
     taxi.drop_partition_table(regclass), taxi.ensure_partitions(regclass, date[]),
     taxi.ensure_fact_partitions(date[]) FROM PUBLIC;
@@ -211,15 +229,16 @@ BEGIN
                AND c.relname NOT IN ('yellow_taxi_trips_pkey', 'yellow_taxi_trips_pickup_idx', 'yellow_taxi_trips_zones_idx')
     LOOP
         RAISE NOTICE 'taxi_loader 0.4.0: index % of taxi.yellow_taxi_trips is not carried over to the partitioned table; recreate it with: %',
-            i.relname, replace(i.def, ' ON taxi.yellow_taxi_trips ', ' ON taxi.yellow_taxi_trips ');
+            i.relname, i.def;
     END LOOP;
 END $$;
 -- Not a member of the extension (taxi_load creates it); it depends on the old table.
 DROP VIEW IF EXISTS taxi.drop_guard;
 ALTER EXTENSION taxi_loader DROP TABLE taxi.yellow_taxi_trips;
 ALTER TABLE taxi.yellow_taxi_trips RENAME TO yellow_taxi_trips_0_3_0;
--- Their names are taken by the new table's.
-ALTER TABLE taxi.yellow_taxi_trips_0_3_0 DROP CONSTRAINT yellow_taxi_trips_pkey;
+-- Indexes are built after the copy, once per partition; the names are the new table's.
+ALTER TABLE taxi.yellow_taxi_trips_0_3_0 DROP CONSTRAINT yellow_taxi_trips_pkey,
+    DROP CONSTRAINT yellow_taxi_trips_row_hash_check;
 DROP INDEX taxi.yellow_taxi_trips_pickup_idx, taxi.yellow_taxi_trips_zones_idx;
 
 CREATE TABLE taxi.yellow_taxi_trips (
@@ -263,7 +282,9 @@ BEGIN
                                   ELSE date_trunc('month', d)::date END
              FROM (SELECT tpep_pickup_datetime AS d FROM taxi.yellow_taxi_trips_0_3_0) s ORDER BY 1
     LOOP
-        part := taxi.create_partition_table('taxi.yellow_taxi_trips', m);
+        EXECUTE format('CREATE TABLE taxi.%I (LIKE taxi.yellow_taxi_trips INCLUDING ALL)',
+                       (taxi.month_partition('taxi.yellow_taxi_trips', m)).name);
+        part := format('taxi.%I', (taxi.month_partition('taxi.yellow_taxi_trips', m)).name)::regclass;
         PERFORM taxi.attach_partition('taxi.yellow_taxi_trips', part, m);
         -- Made by this script, so a member; partitions are the loads' (pg_dump dumps their rows).
         EXECUTE format('ALTER EXTENSION taxi_loader DROP TABLE %s', part);
@@ -272,9 +293,8 @@ END $$;
 INSERT INTO taxi.yellow_taxi_trips SELECT * FROM taxi.yellow_taxi_trips_0_3_0;
 DROP TABLE taxi.yellow_taxi_trips_0_3_0;
 SET LOCAL maintenance_work_mem = '512MB';
-ALTER TABLE taxi.yellow_taxi_trips ADD PRIMARY KEY (row_hash, tpep_pickup_datetime);
-CREATE INDEX yellow_taxi_trips_pickup_idx ON taxi.yellow_taxi_trips (tpep_pickup_datetime);
-CREATE INDEX yellow_taxi_trips_zones_idx ON taxi.yellow_taxi_trips (pulocationid, dolocationid);
+SELECT taxi.index_partition('taxi.yellow_taxi_trips', inhrelid::regclass)
+FROM pg_inherits WHERE inhparent = 'taxi.yellow_taxi_trips'::regclass;
 SELECT pg_catalog.pg_extension_config_dump('taxi.yellow_taxi_trips', '');
 ANALYZE taxi.yellow_taxi_trips;
 DO $$

@@ -60,7 +60,7 @@ fn sql_type(kind: Kind) -> &'static str {
 
 /// One INSERT per chunk for the SPI path: $1 the row hashes, $2 the load_id, $3..$22 one array
 /// per trip column, $23 the quality flags. A trip stored meanwhile by someone else is skipped, not
-/// an error.
+/// an error: the conflict is on the primary key of the trip's partition (the parent has none).
 pub fn insert_rows() -> String {
     let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
     let arrays: Vec<String> = std::iter::once("pg_catalog.unnest($1::pg_catalog.bytea[])".into())
@@ -86,7 +86,7 @@ pub fn insert_rows() -> String {
         "INSERT INTO {TARGET} (row_hash, load_id, {names}, quality_flags) \
          SELECT r.row_hash, $2, {values}, r.quality_flags \
          FROM ROWS FROM ({arrays}) AS r(row_hash, {names}, quality_flags) \
-         ON CONFLICT (row_hash, tpep_pickup_datetime) DO NOTHING",
+         ON CONFLICT DO NOTHING",
         names = names.join(", "),
         values = values.join(", "),
         arrays = arrays.join(", "),
@@ -112,7 +112,7 @@ mod tests {
             "pg_catalog.unnest($22::bigint[]), pg_catalog.unnest($23::smallint[])) AS r(row_hash, vendorid,"
         ));
         assert!(sql.contains("r.cbd_congestion_fee * 0.01, r.quality_flags FROM"));
-        assert!(sql.ends_with("ON CONFLICT (row_hash, tpep_pickup_datetime) DO NOTHING"));
+        assert!(sql.ends_with("ON CONFLICT DO NOTHING"));
     }
 
     #[test]
