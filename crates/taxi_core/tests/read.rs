@@ -279,3 +279,33 @@ fn a_string_timestamp_column_is_a_type_error() {
     );
     assert_eq!(e.class().sqlstate(), "42804");
 }
+
+/// The months a load locks and inspects are those the full read finds, row for row, in every
+/// vintage's pickup type (microseconds, nanoseconds, strings of old rewrites).
+#[test]
+fn the_months_of_a_file_are_those_of_its_rows() {
+    use std::collections::BTreeMap;
+    use taxi_core::partition::Partition;
+    let trips = generate(&Options {
+        rows: 3000,
+        messy_rate: 0.05,
+        ..Options::default()
+    });
+    for vintage in [2012, 2019, 2024] {
+        let path = tmp(&format!("months_{vintage}.parquet"));
+        write_parquet(&path, &trips, &Vintage::of_year(vintage), 1000).unwrap();
+        let months = partitions_of_file(&path).unwrap();
+        let Values::Timestamp(pickups) = &read_all(&path, 700).columns[idx::PICKUP] else {
+            panic!()
+        };
+        let mut want = BTreeMap::new();
+        for us in pickups.iter().flatten() {
+            *want.entry(Partition::of_pickup(*us)).or_insert(0u64) += 1;
+        }
+        assert_eq!(months, want, "vintage {vintage}");
+        // Every row counted once: the file's month and the 2002-2008 Decembers of its messy rows.
+        assert_eq!(months.values().sum::<u64>(), 3000);
+        assert!(months[&Partition::Month(2024 * 12)] > 2800, "{months:?}");
+        assert!(months.len() > 1, "{months:?}");
+    }
+}
