@@ -116,7 +116,11 @@ impl FactWriter {
         let context = self.context;
         let part = self.parts.entry(fact.partition).or_insert_with(|| unsafe {
             PgMemoryContexts::For(context).switch_to(|_| {
-                let heap = HeapWriter::open(star.partition_oid(fact.partition), false);
+                // SAFETY (frozen): a table this load created, in its subtransaction.
+                let heap = HeapWriter::open(
+                    star.partition_oid(fact.partition),
+                    star.created(fact.partition),
+                );
                 let sources = heap
                     .attributes()
                     .iter()

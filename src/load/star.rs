@@ -193,6 +193,12 @@ impl Star {
         Ok(())
     }
 
+    /// Whether `p`'s fact table was created by this load (not yet attached): its rows may be
+    /// written frozen, as COPY FREEZE writes them.
+    pub fn created(&self, p: Partition) -> bool {
+        self.standalone.iter().any(|(q, _)| *q == p)
+    }
+
     /// The table of a partition [`Star::prepare`] made sure of.
     pub fn partition_oid(&self, p: Partition) -> pg_sys::Oid {
         self.partitions[&p]
