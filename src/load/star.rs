@@ -233,7 +233,7 @@ pub fn rebuild(day: Option<Date>) -> Result<Rebuilt, LoadError> {
     };
     let (deleted, inserted) = Spi::connect_mut(|client| {
         let (target, _) = trips::target_oid(client)?;
-        locks::lock_against_other_loads(target);
+        locks::lock_against_loads(target);
         let months = client
             .select(
                 sql::months_of_trips().as_str(),

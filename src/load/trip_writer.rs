@@ -1,9 +1,10 @@
-//! The direct write path: trips go straight into the target's heap through a [`HeapWriter`], as
-//! COPY writes them, Datums built from the chunk's Rust values without text formatting or
-//! parsing, and with them (when the star schema is filled directly) their fact rows, which reuse
-//! the trip's Datums. Used only while the target has no indexes (taxi_load dropped them and
-//! rebuilds them afterwards), no triggers, no row security and no column the loader does not
-//! fill, and the current role owns it: nothing the executor would have done is skipped.
+//! The direct write path: trips go straight into one month partition's heap through a
+//! [`HeapWriter`], as COPY writes them, Datums built from the chunk's Rust values without text
+//! formatting or parsing, and with them (when the star schema is filled directly) their fact
+//! rows, which reuse the trip's Datums. Used only for a partition whose indexes the load rebuilds
+//! afterwards and that nothing else reads meanwhile (a new month's own table, or a month locked
+//! exclusively: `partitions`), with no triggers, no row security and no column the loader does
+//! not fill, by a role that owns the tables: nothing the executor would have done is skipped.
 
 use pgrx::{pg_sys, IntoDatum, PgMemoryContexts};
 use taxi_core::facts::Fact;

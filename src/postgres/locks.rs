@@ -3,9 +3,9 @@
 
 use pgrx::pg_sys;
 
-/// SHARE ROW EXCLUSIVE: conflicts with itself, so loads (and star rebuilds) of one table wait for
-/// each other; readers and ordinary writers do not wait.
-pub fn lock_against_other_loads(oid: pg_sys::Oid) {
+/// SHARE ROW EXCLUSIVE: conflicts with the ROW EXCLUSIVE every load takes, so a star rebuild
+/// waits for running loads and they wait for it; readers do not wait.
+pub fn lock_against_loads(oid: pg_sys::Oid) {
     unsafe { pg_sys::LockRelationOid(oid, pg_sys::ShareRowExclusiveLock as pg_sys::LOCKMODE) };
 }
 

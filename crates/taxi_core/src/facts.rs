@@ -8,7 +8,6 @@
 //! and compares every column.
 
 use crate::calendar::{civil_from_days, US_PER_DAY, US_PER_HOUR};
-use std::collections::HashSet;
 
 use rayon::prelude::*;
 
@@ -239,12 +238,6 @@ pub fn compute(dims: &Dims, batch: &TripBatch, rows: &[usize]) -> Vec<Fact> {
 pub fn row_partitions(batch: &TripBatch) -> Vec<Partition> {
     let inputs = Inputs::new(batch);
     (0..batch.len()).map(|r| inputs.partition(r)).collect()
-}
-
-/// The partitions the pickups of rows `rows` of `batch` belong to.
-pub fn partitions_of(batch: &TripBatch, rows: &[usize]) -> HashSet<Partition> {
-    let inputs = Inputs::new(batch);
-    rows.iter().map(|&r| inputs.partition(r)).collect()
 }
 
 /// round(100 * tip / fare, 2) in hundredths, rounding half away from zero as numeric does. Exact:
