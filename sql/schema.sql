@@ -377,8 +377,11 @@ BEGIN
         COMMENT ON VIEW taxi.drop_guard IS
             'Keeps DROP EXTENSION taxi_loader from silently dropping loaded trips. DROP EXTENSION taxi_loader CASCADE drops the data too.';
     END IF;
-EXCEPTION WHEN duplicate_table THEN
-    NULL; -- a concurrent first load created it
+-- A concurrent first load created it: either it committed first (42P07), or this CREATE waited
+-- for its catalog row and then collided with it (23505 on pg_type). Loads of different months
+-- run side by side, so two first loads can meet here.
+EXCEPTION WHEN duplicate_table OR unique_violation THEN
+    NULL;
 END $$;
 COMMENT ON FUNCTION taxi.ensure_drop_guard() IS
     'Creates taxi.drop_guard if missing; called by taxi_load. Security definer with a pinned search_path: the loading role need not own schema taxi.';

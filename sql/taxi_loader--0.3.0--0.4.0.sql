@@ -217,6 +217,22 @@ END $$;
 COMMENT ON FUNCTION taxi_drop_month(date) IS
     'Drops the trip and fact partitions of the month holding a date (both schemas at once) and records it in taxi.month_drops';
 
+-- Two first loads may now meet in it (loads of different months run side by side).
+CREATE OR REPLACE FUNCTION taxi.ensure_drop_guard() RETURNS void
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF to_regclass('taxi.drop_guard') IS NULL THEN
+        CREATE VIEW taxi.drop_guard AS SELECT count(*) AS trips FROM taxi.yellow_taxi_trips;
+        COMMENT ON VIEW taxi.drop_guard IS
+            'Keeps DROP EXTENSION taxi_loader from silently dropping loaded trips. DROP EXTENSION taxi_loader CASCADE drops the data too.';
+    END IF;
+-- A concurrent first load created it: either it committed first (42P07), or this CREATE waited
+-- for its catalog row and then collided with it (23505 on pg_type). Loads of different months
+-- run side by side, so two first loads can meet here.
+EXCEPTION WHEN duplicate_table OR unique_violation THEN
+    NULL;
+END $$;
+
 -- The trips table, converted.
 LOCK TABLE taxi.yellow_taxi_trips IN ACCESS EXCLUSIVE MODE;
 DO $$
@@ -236,9 +252,18 @@ END $$;
 DROP VIEW IF EXISTS taxi.drop_guard;
 ALTER EXTENSION taxi_loader DROP TABLE taxi.yellow_taxi_trips;
 ALTER TABLE taxi.yellow_taxi_trips RENAME TO yellow_taxi_trips_0_3_0;
--- Indexes are built after the copy, once per partition; the names are the new table's.
-ALTER TABLE taxi.yellow_taxi_trips_0_3_0 DROP CONSTRAINT yellow_taxi_trips_pkey,
-    DROP CONSTRAINT yellow_taxi_trips_row_hash_check;
+-- Indexes are built after the copy, once per partition. The old table's constraint names
+-- (its CHECK, and on PostgreSQL 18 its NOT NULLs) are the new table's: renamed out of the way.
+ALTER TABLE taxi.yellow_taxi_trips_0_3_0 DROP CONSTRAINT yellow_taxi_trips_pkey;
+DO $$
+DECLARE
+    c name;
+BEGIN
+    FOR c IN SELECT conname FROM pg_constraint WHERE conrelid = 'taxi.yellow_taxi_trips_0_3_0'::regclass
+    LOOP
+        EXECUTE format('ALTER TABLE taxi.yellow_taxi_trips_0_3_0 RENAME CONSTRAINT %I TO %I', c, 'old_' || c);
+    END LOOP;
+END $$;
 DROP INDEX taxi.yellow_taxi_trips_pickup_idx, taxi.yellow_taxi_trips_zones_idx;
 
 CREATE TABLE taxi.yellow_taxi_trips (
