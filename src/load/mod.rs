@@ -211,14 +211,9 @@ fn load_into(
     }
     check_for_interrupts!();
     Spi::connect_mut(|client| {
-        let written: Vec<Partition> = parts
-            .routes()
-            .map(|(p, _)| p)
-            .filter(|&p| parts.written(p) > 0)
-            .collect();
-        parts.finish(client)?;
+        let written = parts.finish(client)?;
         if let Some(star) = star.as_mut() {
-            star.finish(client, |p| written.contains(&p))?;
+            star.finish(client, &written)?;
         }
         Ok::<_, LoadError>(())
     })?;

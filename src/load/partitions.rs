@@ -23,14 +23,14 @@ use crate::postgres::{datum, locks, owner, scan};
 use crate::report::OrInternal;
 
 /// An attached partition as the catalog describes it.
-struct Existing {
-    oid: pg_sys::Oid,
+pub struct Existing {
+    pub oid: pg_sys::Oid,
     estimated_rows: Option<f64>,
     plain: bool,
 }
 
-/// The attached partitions of `parent` among `names`, by name.
-fn existing(
+/// The attached partitions of `parent` (trips or facts) among `names`, by name.
+pub fn existing(
     client: &SpiClient<'_>,
     parent: &str,
     names: &[String],
@@ -66,18 +66,27 @@ pub fn month_date(p: Partition) -> Date {
     datum::date(calendar::days_from_civil(y, m, 1))
 }
 
-/// Runs one of the partition functions as the extension's owner: they are not executable by
-/// PUBLIC, so the only partitions a role can create, fill or drop are those of its own load.
+/// Runs `f` (a call of the partition functions) as the extension's owner: they are not
+/// executable by PUBLIC, so the only partitions a role can create, fill or drop are those of its
+/// own load.
+fn owner_sql<R>(
+    f: impl FnOnce() -> pgrx::spi::Result<R>,
+    doing: &'static str,
+) -> Result<R, LoadError> {
+    let owner = owner::extension_owner().ok_or(LoadError::NotUpdated {
+        missing: "taxi.create_partition_table",
+    })?;
+    owner::as_owner(owner, f).or_internal(doing)
+}
+
+/// Runs `sql`, one of the partition functions, as the extension's owner.
 pub fn run_as_owner(
     client: &mut SpiClient<'_>,
     sql: &str,
     args: &[DatumWithOid],
     doing: &'static str,
 ) -> Result<(), LoadError> {
-    let owner = owner::extension_owner().ok_or(LoadError::NotUpdated {
-        missing: "taxi.create_partition_table",
-    })?;
-    owner::as_owner(owner, || client.update(sql, None, args).map(|_| ())).or_internal(doing)
+    owner_sql(|| client.update(sql, None, args).map(|_| ()), doing)
 }
 
 /// A standalone table for month `p` of `parent` (see `taxi.create_partition_table`), created as
@@ -87,19 +96,18 @@ pub fn create_table(
     parent: &'static str,
     p: Partition,
 ) -> Result<pg_sys::Oid, LoadError> {
-    let owner = owner::extension_owner().ok_or(LoadError::NotUpdated {
-        missing: "taxi.create_partition_table",
-    })?;
-    let oid = owner::as_owner(owner, || {
-        client
-            .update(
-                sql::CREATE_TABLE,
-                Some(1),
-                &[parent.into(), month_date(p).into()],
-            )
-            .and_then(|t| t.first().get_one::<i64>())
-    })
-    .or_internal("creating a partition")?;
+    let oid = owner_sql(
+        || {
+            client
+                .update(
+                    sql::CREATE_TABLE,
+                    Some(1),
+                    &[parent.into(), month_date(p).into()],
+                )
+                .and_then(|t| t.first().get_one::<i64>())
+        },
+        "creating a partition",
+    )?;
     oid.map(locks::oid).ok_or(LoadError::NotAPartition {
         table: format!("{parent} of {:?}", p.month()),
     })
@@ -192,12 +200,9 @@ impl TripParts {
                     )
                 }
             };
-            let minor = policy::minor(rows, file_rows);
-            let mut route = policy::route(setting, direct_allowed && plain, found, minor);
-            if !exclusive[&p] && matches!(route, Route::Direct | Route::Decide) {
-                // The estimate changed under the lock: stay on the path a shared lock allows.
-                route = Route::Insert;
-            }
+            // Under a shared month lock (chosen on the estimate before the lock) no heap write.
+            let direct = direct_allowed && plain && exclusive[&p];
+            let route = policy::route(setting, direct, found, policy::minor(rows, file_rows));
             let oid = match (route, found) {
                 (Route::New, _) => Some(create_table(client, sql::TRIPS, p)?),
                 (_, Found::Missing) => {
@@ -268,11 +273,6 @@ impl TripParts {
         })
     }
 
-    /// Rows written straight into partition `p`'s heap so far.
-    pub fn written(&self, p: Partition) -> u64 {
-        self.parts.get(&p).map_or(0, |part| part.written)
-    }
-
     /// How the load wrote, for its result row: the route of the partition holding most of the
     /// file's rows (a partition still undecided got no new trips: known).
     pub fn mode(&self) -> Mode {
@@ -284,13 +284,18 @@ impl TripParts {
 
     /// Closes the heaps; then rebuilds the indexes of every partition written directly (once),
     /// attaches the new months that received trips and drops the standalone tables that did not.
-    pub fn finish(self, client: &mut SpiClient<'_>) -> Result<(), LoadError> {
+    /// Returns the partitions that received rows straight into their heaps.
+    pub fn finish(self, client: &mut SpiClient<'_>) -> Result<Vec<Partition>, LoadError> {
         let mut reindex = Vec::new();
         let mut attach = Vec::new();
         let mut drop = Vec::new();
+        let mut written = Vec::new();
         for (p, part) in self.parts {
             if let Some(writer) = part.writer {
                 writer.finish();
+            }
+            if part.written > 0 {
+                written.push(p);
             }
             match (part.route, part.oid, part.written) {
                 (Route::New, Some(oid), 0) => drop.push(oid),
@@ -327,6 +332,6 @@ impl TripParts {
                 "dropping an empty table",
             )?;
         }
-        Ok(())
+        Ok(written)
     }
 }

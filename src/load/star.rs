@@ -114,12 +114,14 @@ impl Star {
             .into_iter()
             .filter(|(p, _)| !self.partitions.contains_key(p))
             .collect();
+        let names: Vec<String> = wanted.iter().map(|(p, _)| p.fact_table()).collect();
+        let found = partitions::existing(client, part_sql::FACTS, &names)?;
         let mut attach_now = Vec::new();
         for &(p, standalone) in &wanted {
-            match self.lookup(client, p)? {
-                Some(oid) => {
-                    locks::lock_for_insert(oid);
-                    self.partitions.insert(p, oid);
+            match found.get(&p.fact_table()) {
+                Some(e) => {
+                    locks::lock_for_insert(e.oid);
+                    self.partitions.insert(p, e.oid);
                 }
                 None if standalone => {
                     let oid = partitions::create_table(client, part_sql::FACTS, p)?;
@@ -137,29 +139,15 @@ impl Star {
                 .map(|&p| partitions::month_date(p))
                 .collect(),
         )?;
+        let names: Vec<String> = attach_now.iter().map(|p| p.fact_table()).collect();
+        let made = partitions::existing(client, part_sql::FACTS, &names)?;
         for p in attach_now {
-            let oid = self.lookup(client, p)?.ok_or(LoadError::NotAPartition {
+            let e = made.get(&p.fact_table()).ok_or(LoadError::NotAPartition {
                 table: p.fact_table(),
             })?;
-            self.partitions.insert(p, oid);
+            self.partitions.insert(p, e.oid);
         }
         Ok(())
-    }
-
-    fn lookup(
-        &self,
-        client: &mut SpiClient<'_>,
-        p: Partition,
-    ) -> Result<Option<pg_sys::Oid>, LoadError> {
-        let name = p.fact_table();
-        Ok(client
-            .select(sql::PARTITION_OID, Some(1), &[name.as_str().into()])
-            .and_then(|t| match t.is_empty() {
-                true => Ok(None),
-                false => t.first().get_one::<i64>(),
-            })
-            .or_internal("finding a fact partition")?
-            .map(locks::oid))
     }
 
     /// Attaches the standalone tables of the months whose trips were `written` (after the trip
@@ -167,10 +155,10 @@ impl Star {
     pub fn finish(
         &mut self,
         client: &mut SpiClient<'_>,
-        written: impl Fn(Partition) -> bool,
+        written: &[Partition],
     ) -> Result<(), LoadError> {
         for (p, oid) in std::mem::take(&mut self.standalone) {
-            if written(p) {
+            if written.contains(&p) {
                 partitions::run_as_owner(
                     client,
                     part_sql::ATTACH,

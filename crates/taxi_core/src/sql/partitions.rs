@@ -6,14 +6,15 @@
 pub const TRIPS: &str = "taxi.yellow_taxi_trips";
 pub const FACTS: &str = "taxi.fact_trips";
 
-/// The partitions of $1 named in $2, attached: name, oid, the planner's estimate of their rows
+/// The partitions of $1 named in $2 (tables of schema taxi), attached: name, oid, the planner's estimate of their rows
 /// (-1: never analysed), and whether rows may go straight into their heaps (a plain table, no
 /// triggers, no row security).
 pub const PARTITIONS: &str = "\
 SELECT c.relname::pg_catalog.text, c.oid::pg_catalog.int8, c.reltuples::pg_catalog.float8,
        c.relkind = 'r' AND NOT c.relhastriggers AND NOT c.relrowsecurity
 FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhrelid
-WHERE i.inhparent = $1::pg_catalog.regclass AND c.relname = ANY ($2::pg_catalog.text[])";
+WHERE i.inhparent = $1::pg_catalog.regclass
+  AND c.relnamespace = 'taxi'::pg_catalog.regnamespace AND c.relname = ANY ($2::pg_catalog.text[])";
 
 /// A standalone table for the partition of month $2 of $1 (not attached): its oid.
 pub const CREATE_TABLE: &str = "SELECT taxi.create_partition_table($1::pg_catalog.regclass, \

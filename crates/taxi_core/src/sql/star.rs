@@ -180,13 +180,6 @@ SELECT pg_catalog.bool_and(
 FROM pg_catalog.pg_partition_tree('taxi.fact_trips') t
 JOIN pg_catalog.pg_class c ON c.oid = t.relid";
 
-/// The oid of partition $1 (a table name in schema taxi) if it is a partition of the facts.
-pub const PARTITION_OID: &str = "\
-SELECT c.oid::pg_catalog.int8 FROM pg_catalog.pg_class c
-JOIN pg_catalog.pg_inherits i ON i.inhrelid = c.oid
-WHERE i.inhparent = 'taxi.fact_trips'::pg_catalog.regclass
-  AND c.relnamespace = 'taxi'::pg_catalog.regnamespace AND c.relname = $1";
-
 /// The dimension members the direct write path needs.
 pub const DIM_LOCATIONS: &str =
     "SELECT location_key, borough, borough_known, is_airport FROM taxi.dim_location";
