@@ -27,11 +27,16 @@ CREATE TABLE taxi.load_runs (
     error_sqlstate  text,
     error_message   text,
     error_detail    text,
+    rows_removed    bigint,
+    superseded_by   bigint,
+    trip_months     date[],
+    file_name       text GENERATED ALWAYS AS (pg_catalog.regexp_replace(file_path, '^.*/', '')) STORED,
     CONSTRAINT load_runs_rows_add_up CHECK (status <> 'succeeded'
         OR rows_read = rows_inserted + rows_duplicate + rows_rejected),
     CONSTRAINT load_runs_failure_has_error CHECK (status <> 'failed' OR error_sqlstate IS NOT NULL)
 );
 CREATE INDEX load_runs_sha256_idx ON taxi.load_runs (file_sha256) WHERE status = 'succeeded';
+CREATE INDEX load_runs_file_name_idx ON taxi.load_runs (file_name) WHERE status = 'succeeded';
 COMMENT ON TABLE taxi.load_runs IS
     'One row per taxi_load call: file, checksum, who, when, status (running, succeeded, failed), row counts, quality flag counts, error';
 COMMENT ON COLUMN taxi.load_runs.file_sha256 IS
@@ -42,6 +47,14 @@ COMMENT ON COLUMN taxi.load_runs.transaction_id IS
     'The loading transaction: a row still running whose transaction is no longer in progress is marked failed by the next load';
 COMMENT ON COLUMN taxi.load_runs.flag_counts IS
     'Storable rows of the file (inserted or duplicate) carrying each quality flag, by flag name (README, "Quality flags")';
+COMMENT ON COLUMN taxi.load_runs.rows_removed IS
+    'Trips of the file''s earlier versions this load removed because its version lacks them (replace => true; else 0)';
+COMMENT ON COLUMN taxi.load_runs.superseded_by IS
+    'The load of a newer version of the same file name that replaced this one (replace => true); NULL while this version is current';
+COMMENT ON COLUMN taxi.load_runs.trip_months IS
+    'Months of pickup (first days) this load inserted trips into; 1999-12-01 stands for every month before 2000, 2100-01-01 for every month from 2100';
+COMMENT ON COLUMN taxi.load_runs.file_name IS
+    'The last component of file_path: the name whose versions replace => true replaces';
 
 -- Rows of a file that could not be stored, with why and the row as the file holds it.
 CREATE TABLE taxi.rejected_rows (

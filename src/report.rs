@@ -25,6 +25,7 @@ fn sqlstate(class: Class) -> PgSqlErrorCode {
         Class::ProgramLimitExceeded => ERRCODE_PROGRAM_LIMIT_EXCEEDED,
         Class::DataException => ERRCODE_DATA_EXCEPTION,
         Class::NullValueNotAllowed => ERRCODE_NULL_VALUE_NOT_ALLOWED,
+        Class::SerializationFailure => ERRCODE_T_R_SERIALIZATION_FAILURE,
         Class::InternalError => ERRCODE_INTERNAL_ERROR,
     }
 }
@@ -41,6 +42,17 @@ pub fn raise(error: LoadError, function: &'static str) -> ! {
     }
     report.report(PgLogLevel::ERROR);
     unreachable!("ereport(ERROR) returned")
+}
+
+/// Sends a NOTICE with a hint: something the caller should know, not an error.
+pub fn notice(message: String, hint: &str) {
+    ErrorReport::new(
+        PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+        message,
+        "taxi_load",
+    )
+    .set_hint(hint)
+    .report(PgLogLevel::NOTICE);
 }
 
 /// PostgreSQL's packed SQLSTATE (MAKE_SQLSTATE: five characters, six bits each) as its text.

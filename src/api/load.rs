@@ -1,4 +1,4 @@
-//! `taxi_load(path, chunk_size)` and `taxi_load_dir(dir, pattern, chunk_size)`.
+//! `taxi_load(path, chunk_size, replace)` and `taxi_load_dir(dir, pattern, chunk_size, replace)`.
 
 use pgrx::prelude::*;
 use taxi_core::error::LoadError;
@@ -10,11 +10,13 @@ use crate::report;
 
 /// Loads a NYC TLC yellow-taxi parquet file into `taxi.yellow_taxi_trips`. A trip already in the
 /// table (same row_hash) is counted as a duplicate, not inserted again. `chunk_size` NULL:
-/// `taxi.chunk_size`.
+/// `taxi.chunk_size`. `replace`: a file of a name loaded before with other content is that
+/// name's new version; the trips of the earlier versions it lacks are removed.
 #[pg_extern(volatile, parallel_unsafe)]
 fn taxi_load(
     path: Option<&str>,
     chunk_size: default!(Option<i32>, "NULL"),
+    replace: default!(Option<bool>, "false"),
 ) -> TableIterator<
     'static,
     (
@@ -23,6 +25,7 @@ fn taxi_load(
         name!(rows_inserted, i64),
         name!(rows_duplicate, i64),
         name!(rows_rejected, i64),
+        name!(rows_removed, i64),
         name!(seconds, f64),
     ),
 > {
@@ -36,8 +39,17 @@ fn taxi_load(
             FUNCTION,
         );
     };
+    let Some(replace) = replace else {
+        report::raise(
+            LoadError::NullArgument {
+                function: FUNCTION,
+                arguments: "replace",
+            },
+            FUNCTION,
+        );
+    };
     let chunk_size = chunk_size.map_or_else(gucs::chunk_size, i64::from);
-    let s = run_file(path, chunk_size, None, gucs::load_settings())
+    let s = run_file(path, chunk_size, None, gucs::load_settings(), replace)
         .1
         .unwrap_or_else(|f| f.raise(FUNCTION));
     debug1!(
@@ -53,18 +65,20 @@ fn taxi_load(
         s.rows_inserted,
         s.rows_duplicate,
         s.rows_rejected,
+        s.rows_removed,
         s.seconds,
     ))
 }
 
 /// Loads every file of `dir` matching `pattern` whose content was not loaded before, in name
-/// order, each as its own recorded run; one row per file.
+/// order, each as its own recorded run; one row per file. `replace` as for `taxi_load`.
 #[allow(clippy::type_complexity)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn taxi_load_dir(
     dir: Option<&str>,
     pattern: default!(Option<&str>, "'*.parquet'"),
     chunk_size: default!(Option<i32>, "NULL"),
+    replace: default!(Option<bool>, "false"),
 ) -> TableIterator<
     'static,
     (
@@ -75,28 +89,30 @@ fn taxi_load_dir(
         name!(rows_inserted, Option<i64>),
         name!(rows_duplicate, Option<i64>),
         name!(rows_rejected, Option<i64>),
+        name!(rows_removed, Option<i64>),
         name!(error_sqlstate, Option<String>),
         name!(error_message, Option<String>),
     ),
 > {
     const FUNCTION: &str = "taxi_load_dir";
-    let (Some(dir), Some(pattern)) = (dir, pattern) else {
+    let (Some(dir), Some(pattern), Some(replace)) = (dir, pattern, replace) else {
         report::raise(
             LoadError::NullArgument {
                 function: FUNCTION,
-                arguments: "dir and pattern",
+                arguments: "dir, pattern and replace",
             },
             FUNCTION,
         );
     };
     let chunk_size = chunk_size.map_or_else(gucs::chunk_size, i64::from);
-    let files = dir::load_dir(dir, pattern, chunk_size, gucs::load_settings())
+    let files = dir::load_dir(dir, pattern, chunk_size, gucs::load_settings(), replace)
         .unwrap_or_else(|e| report::raise(e, FUNCTION));
     TableIterator::new(files.into_iter().map(|(path, outcome)| match outcome {
         Outcome::Skipped(load_id) => (
             path,
             "skipped".into(),
             Some(load_id),
+            None,
             None,
             None,
             None,
@@ -112,6 +128,7 @@ fn taxi_load_dir(
             Some(s.rows_inserted),
             Some(s.rows_duplicate),
             Some(s.rows_rejected),
+            Some(s.rows_removed),
             None,
             None,
         ),
@@ -121,6 +138,7 @@ fn taxi_load_dir(
                 path,
                 "failed".into(),
                 load_id,
+                None,
                 None,
                 None,
                 None,

@@ -1,6 +1,7 @@
 //! A folder load: every file of a folder whose content was not loaded before, in name order,
 //! each as its own recorded run. Identity is the file's SHA-256: a renamed copy is skipped, a
-//! re-published file with new content is loaded. A failing file is recorded as failed and the
+//! re-published file with new content is loaded (replacing its earlier version with `replace`,
+//! beside it without). A failing file is recorded as failed and the
 //! others go on. Two concurrent calls serialize per content on an advisory lock held until
 //! their transactions end, so no content is loaded twice.
 
@@ -16,7 +17,7 @@ use crate::report::OrInternal;
 
 /// What became of one file of the folder.
 pub enum Outcome {
-    /// Its content was loaded before, by this load.
+    /// Its content was loaded before, by this load (with `replace`: one still current).
     Skipped(i64),
     Succeeded(Option<i64>, Summary),
     Failed(Option<i64>, Failure),
@@ -28,6 +29,7 @@ pub fn load_dir(
     pattern: &str,
     chunk_size: i64,
     settings: Settings,
+    replace: bool,
 ) -> Result<Vec<(String, Outcome)>, LoadError> {
     // The same checks as for one file, before the folder is even listed.
     load::check_arguments(dir, chunk_size)?;
@@ -40,12 +42,12 @@ pub fn load_dir(
         if let Some(sha) = &sha {
             Spi::run_with_args(sql::LOCK_CONTENT, &[sha.as_str().into()])
                 .or_internal("locking a file's content")?;
-            if let Some(load_id) = history::loaded_before(sha) {
+            if let Some(load_id) = history::loaded_before(sha, replace) {
                 out.push((path, Outcome::Skipped(load_id)));
                 continue;
             }
         }
-        let (load_id, outcome) = load::run_file(&path, chunk_size, sha, settings);
+        let (load_id, outcome) = load::run_file(&path, chunk_size, sha, settings, replace);
         let outcome = match outcome {
             Ok(s) => Outcome::Succeeded(load_id, s),
             Err(f) => Outcome::Failed(load_id, f),

@@ -13,13 +13,16 @@ use taxi_core::files;
 use taxi_core::policy;
 use taxi_core::quality::{self, FLAGS};
 use taxi_core::sql::history::{self as sql, Statement};
+use taxi_core::sql::replace as replace_sql;
 use taxi_core::trip::Rejected;
+use taxi_core::versions::{self, EarlierRun, Replacement};
 
 use crate::load::summary::Summary;
 use crate::postgres::owner::{as_owner, extension_owner};
 use crate::postgres::subxact::{in_subtransaction, Failure};
-use crate::postgres::worker;
+use crate::postgres::{datum, worker};
 use crate::report::OrInternal;
+use taxi_core::partition::Partition;
 
 /// A run in progress: what the load reports back to its record.
 pub struct Run {
@@ -31,6 +34,8 @@ pub struct Run {
     path: String,
     /// `taxi.max_rejected_rows` when the run began (None: no limit).
     max_rejected: Option<u64>,
+    /// With `replace`, when the file is a new version of its name: what it replaces.
+    pub replacing: Option<Replacement>,
 }
 
 impl Run {
@@ -72,15 +77,22 @@ impl Run {
 }
 
 /// Runs `load` as a recorded run of `path`. `sha256`: the file's checksum if the caller has it
-/// (taxi_load_dir), else it is computed beside the load. Returns the load_id (None when the run
+/// (taxi_load_dir), else it is computed beside the load (before it, with `replace`: whether the
+/// file is a new version decides what the load does). Returns the load_id (None when the run
 /// could not even be recorded) and the outcome; on failure nothing of the load remains.
 pub fn run(
     path: &str,
     chunk_size: i64,
     sha256: Option<String>,
     max_rejected: Option<u64>,
+    replace: bool,
     load: impl FnOnce(&mut Run) -> Result<Summary, LoadError>,
 ) -> (Option<i64>, Result<Summary, Failure>) {
+    // An unreadable file fails in the load, with the reader's error.
+    let sha256 = match sha256 {
+        None if replace => files::sha256_hex(path).ok(),
+        given => given,
+    };
     let context = Spi::connect_mut(|c| {
         let row = c.update(sql::CONTEXT, Some(1), &[])?.first();
         Ok::<_, pgrx::spi::Error>((
@@ -141,15 +153,42 @@ pub fn run(
         rows_rejected: 0,
         path: path.to_string(),
         max_rejected,
+        replacing: None,
     };
+    let name = versions::file_name(path);
     let outcome = in_subtransaction(|| {
         if !autonomous {
             statement_as_owner(owner, sql::BEGIN, &begin)?;
+        }
+        if replace {
+            lock_name(name, read_committed)?;
+            let earlier = earlier_runs(owner, name, load_id)?;
+            run.replacing = sha256
+                .as_deref()
+                .and_then(|sha| versions::replacement(&earlier, sha));
         }
         let summary = load(&mut run)?;
         let sha = sha256
             .clone()
             .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
+        if let Some(r) = &run.replacing {
+            supersede(owner, load_id, &r.supersedes)?;
+        } else if !replace && summary.rows_inserted > 0 {
+            if let Some(sha) = &sha {
+                let others = versions::other_versions(&earlier_runs(owner, name, load_id)?, sha);
+                if !others.is_empty() {
+                    notice_other_versions(name, &others, summary.rows_inserted);
+                }
+            }
+        }
+        let months: Vec<String> = summary
+            .months
+            .iter()
+            .map(|p| {
+                let (y, m) = p.month();
+                format!("{y:04}-{m:02}-01")
+            })
+            .collect();
         let params = [
             Some(load_id.to_string()),
             sha,
@@ -158,6 +197,8 @@ pub fn run(
             Some(summary.rows_duplicate.to_string()),
             Some(summary.rows_rejected.to_string()),
             Some(quality::counts_json(&run.flag_counts)),
+            Some(summary.rows_removed.to_string()),
+            Some(format!("{{{}}}", months.join(","))),
         ];
         statement_as_owner(owner, sql::SUCCEED, &params)?;
         Ok(summary)
@@ -177,14 +218,90 @@ pub fn run(
     (Some(load_id), outcome)
 }
 
-/// The load that already loaded content with checksum `sha256` (hex), if any.
-pub fn loaded_before(sha256: &str) -> Option<i64> {
+/// The load that already loaded content with checksum `sha256` (hex), if any; with `replace`,
+/// only one whose version is still current.
+pub fn loaded_before(sha256: &str, replace: bool) -> Option<i64> {
     let owner = extension_owner()?;
     as_owner(owner, || {
-        Spi::get_one_with_args::<i64>(sql::LOADED_BEFORE, &[sha256.into()])
+        Spi::get_one_with_args::<i64>(sql::LOADED_BEFORE, &[sha256.into(), replace.into()])
             .ok()
             .flatten()
     })
+}
+
+/// Replacements of file name `name` take turns. One that waited for another cannot see what that
+/// one committed unless it reads committed data per statement: it fails instead.
+fn lock_name(name: &str, read_committed: bool) -> Result<(), LoadError> {
+    const DOING: &str = "locking the file name";
+    let args = [replace_sql::NAME_LOCK_CLASS.into(), name.into()];
+    if Spi::get_one_with_args::<bool>(replace_sql::TRY_LOCK_NAME, &args).or_internal(DOING)?
+        == Some(true)
+    {
+        return Ok(());
+    }
+    Spi::run_with_args(replace_sql::LOCK_NAME, &args).or_internal(DOING)?;
+    if read_committed {
+        Ok(())
+    } else {
+        Err(LoadError::ReplacedMeanwhile { name: name.into() })
+    }
+}
+
+/// The earlier successful runs of file name `name` (other than run `load_id`).
+fn earlier_runs(
+    owner: pg_sys::Oid,
+    name: &str,
+    load_id: i64,
+) -> Result<Vec<EarlierRun>, LoadError> {
+    const DOING: &str = "reading the file's earlier loads";
+    as_owner(owner, || {
+        Spi::connect(|c| {
+            let mut runs = Vec::new();
+            for r in c.select(
+                replace_sql::EARLIER_RUNS,
+                None,
+                &[name.into(), load_id.into()],
+            )? {
+                let months: Vec<pgrx::datum::Date> = r.get(4)?.unwrap_or_default();
+                runs.push(EarlierRun {
+                    load_id: r.get::<i64>(1)?.unwrap_or_default(),
+                    sha256: r.get::<String>(2)?,
+                    current: r.get::<bool>(3)?.unwrap_or(true),
+                    months: months
+                        .into_iter()
+                        .map(|d| {
+                            let (y, m, _) =
+                                taxi_core::calendar::civil_from_days(datum::unix_days(d));
+                            Partition::of_month(y, m)
+                        })
+                        .collect(),
+                });
+            }
+            Ok(runs)
+        })
+    })
+    .or_internal(DOING)
+}
+
+/// Run `load_id` supersedes the current runs `runs`; their rejected rows leave the quarantine.
+fn supersede(owner: pg_sys::Oid, load_id: i64, runs: &[i64]) -> Result<(), LoadError> {
+    let args: Vec<DatumWithOid> = vec![load_id.into(), runs.to_vec().into()];
+    as_owner(owner, || {
+        Spi::connect_mut(|c| c.update(replace_sql::SUPERSEDE, None, &args).map(|_| ()))
+    })
+    .or_internal("marking the earlier version superseded")
+}
+
+/// Without replace, a new version's trips went in beside those of the name's other versions.
+fn notice_other_versions(name: &str, others: &[i64], inserted: i64) {
+    let loads: Vec<String> = others.iter().map(i64::to_string).collect();
+    crate::report::notice(
+        format!(
+            "taxi_load: {name} was loaded before with other content (load {}); its {inserted} new trips were added beside that version's",
+            loads.join(", ")
+        ),
+        "A re-published file replaces its earlier version with replace => true: the trips the new version lacks are then removed, and the earlier load is marked superseded.",
+    );
 }
 
 fn statement_as_owner(

@@ -8,12 +8,13 @@ pub mod fact_writer;
 pub mod history;
 pub mod indexes;
 pub mod partitions;
+pub mod replace;
 pub mod star;
 mod summary;
 pub mod trip_writer;
 pub mod trips;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use pgrx::prelude::*;
@@ -30,6 +31,7 @@ use taxi_core::threads;
 use crate::load::fact_writer::FactWriter;
 use crate::load::history::Run;
 use crate::load::partitions::TripParts;
+use crate::load::replace::Replacing;
 use crate::load::star::Star;
 pub use crate::load::summary::Summary;
 use crate::postgres::owner;
@@ -43,6 +45,7 @@ pub fn run_file(
     chunk_size: i64,
     sha256: Option<String>,
     settings: Settings,
+    replace: bool,
 ) -> (Option<i64>, Result<Summary, Failure>) {
     let chunk_size = match check_arguments(path, chunk_size) {
         Ok(n) => n,
@@ -53,6 +56,7 @@ pub fn run_file(
         chunk_size as i64,
         sha256,
         settings.max_rejected_rows,
+        replace,
         |run| load_into(run, path, chunk_size, settings),
     )
 }
@@ -87,12 +91,21 @@ fn load_into(
     let ahead = pipeline::chunks_ahead(chunk_size, policy::PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
     let months = read::partitions_of_file(path)?;
+    let replacement = run.replacing.clone();
+    let mut replacing = replacement
+        .as_ref()
+        .map(|r| Spi::connect(|client| Replacing::start(client, r, file_rows)))
+        .transpose()?;
+    let also = replacement
+        .as_ref()
+        .map(|r| r.months.clone())
+        .unwrap_or_default();
 
     let Plan {
         target,
         mut parts,
         mut star,
-    } = Spi::connect_mut(|client| plan(client, settings, &months, &mut chunks, load_id))?;
+    } = Spi::connect_mut(|client| plan(client, settings, &months, &also, &mut chunks, load_id))?;
 
     let mut progress = Progress::start(
         target.oid,
@@ -119,6 +132,7 @@ fn load_into(
         .collect();
     let mut rows_read = 0u64;
     let mut rows_inserted = 0u64;
+    let mut inserted_into: BTreeSet<Partition> = BTreeSet::new();
     while let Some(chunk) = chunks.next(|| {
         check_for_interrupts!();
     }) {
@@ -131,6 +145,9 @@ fn load_into(
         } = chunk?;
         run.reject(&batch.rejected)?;
         run.count_flags(&flags, 0..batch.len());
+        if let Some(r) = replacing.as_mut() {
+            r.saw(&hashes);
+        }
         let candidates = match not_stored {
             Some(rows) => rows,
             // Decoded before the stored trips were published.
@@ -168,6 +185,7 @@ fn load_into(
             }
         }
         let mut via_spi = Vec::new();
+        inserted_into.extend(new_by_part.keys().copied());
         for (p, rows_p) in new_by_part {
             match parts.route(p) {
                 Route::New | Route::Direct => {
@@ -210,12 +228,12 @@ fn load_into(
         facts.finish();
     }
     check_for_interrupts!();
-    Spi::connect_mut(|client| {
+    let rows_removed = Spi::connect_mut(|client| {
         let written = parts.finish(client)?;
         if let Some(star) = star.as_mut() {
             star.finish(client, &written)?;
         }
-        Ok::<_, LoadError>(())
+        replacing.map_or(Ok(0), |r| r.remove(client))
     })?;
     progress.resume();
     Ok(Summary {
@@ -226,6 +244,8 @@ fn load_into(
         rows_inserted: rows_inserted as i64,
         rows_duplicate: (rows_read - rows_inserted - run.rows_rejected) as i64,
         rows_rejected: run.rows_rejected as i64,
+        rows_removed: rows_removed as i64,
+        months: inserted_into.into_iter().collect(),
         seconds: started.elapsed().as_secs_f64(),
     })
 }
@@ -244,6 +264,7 @@ fn plan(
     client: &mut pgrx::spi::SpiClient<'_>,
     settings: Settings,
     months: &BTreeMap<Partition, u64>,
+    also: &BTreeSet<Partition>,
     chunks: &mut Pipeline,
     load_id: i64,
 ) -> Result<Plan, LoadError> {
@@ -257,6 +278,7 @@ fn plan(
         settings.write,
         direct_allowed,
         months,
+        also,
         &mut stored,
         load_id,
     )?;

@@ -5,7 +5,7 @@
 //! an existing month written directly is locked exclusively and reindexed at the end; the rest
 //! goes through SPI.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pgrx::datum::{Date, DatumWithOid};
 use pgrx::pg_sys;
@@ -150,27 +150,37 @@ impl TripParts {
     /// and creates what must exist before the first chunk: standalone tables for new months
     /// written directly, empty attached partitions for those that go through SPI.
     /// `direct_allowed`: the target (and the star schema, if filled) allow direct writes.
+    /// `also`: months the load removes trips from without the file bringing any (a replaced
+    /// version's), locked shared in the same order.
     pub fn plan(
         client: &mut SpiClient<'_>,
         setting: WriteSetting,
         direct_allowed: bool,
         file: &BTreeMap<Partition, u64>,
+        also: &BTreeSet<Partition>,
         stored: &mut KeySet,
         load_id: i64,
     ) -> Result<TripParts, LoadError> {
         let names: Vec<String> = file.keys().map(|p| p.trip_table()).collect();
         let file_rows: u64 = file.values().sum();
         let seen_before = existing(client, sql::TRIPS, &names)?;
+        let mut to_lock: BTreeMap<Partition, Option<u64>> =
+            file.iter().map(|(&p, &rows)| (p, Some(rows))).collect();
+        for &p in also {
+            to_lock.entry(p).or_insert(None);
+        }
         let mut exclusive = HashMap::new();
-        for (&p, &rows) in file {
-            let e = seen_before.get(&p.trip_table());
-            let x = policy::month_lock_exclusive(
-                setting,
-                direct_allowed && e.is_none_or(|e| e.plain),
-                e.map(|e| e.estimated_rows),
-                rows,
-                file_rows,
-            );
+        for (&p, &rows) in &to_lock {
+            let x = rows.is_some_and(|rows| {
+                let e = seen_before.get(&p.trip_table());
+                policy::month_lock_exclusive(
+                    setting,
+                    direct_allowed && e.is_none_or(|e| e.plain),
+                    e.map(|e| e.estimated_rows),
+                    rows,
+                    file_rows,
+                )
+            });
             let lock = if x {
                 sql::LOCK_MONTH
             } else {

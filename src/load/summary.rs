@@ -1,5 +1,6 @@
 //! What a load reports: its result row, and what the history records of a success.
 
+use taxi_core::partition::Partition;
 use taxi_core::policy::Mode;
 
 pub struct Summary {
@@ -12,5 +13,9 @@ pub struct Summary {
     pub rows_inserted: i64,
     pub rows_duplicate: i64,
     pub rows_rejected: i64,
+    /// Trips of the file's earlier versions removed (replace).
+    pub rows_removed: i64,
+    /// The partitions it sent new trips to, in order: where a later replacement looks for them.
+    pub months: Vec<Partition>,
     pub seconds: f64,
 }

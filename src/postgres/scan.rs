@@ -85,3 +85,54 @@ pub fn read_row_hashes(target: pg_sys::Oid, stored: &mut KeySet, limit: u64) -> 
     };
     (n <= limit).then_some(n)
 }
+
+/// Calls `f` with the row hash of every trip of `table` (a partition) whose `load_id` is one of
+/// `owners`. One sequential pass, like [`read_row_hashes`], through the slot interface: it needs
+/// the second column too, whose offset depends on the first.
+pub fn row_hashes_of_loads(table: pg_sys::Oid, owners: &[i64], mut f: impl FnMut(&[u8])) {
+    unsafe {
+        let rel = pg_sys::table_open(table, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+        let attnum = |name: &str| {
+            (0..tupdesc.len())
+                .find(|&i| {
+                    tupdesc
+                        .get(i)
+                        .is_some_and(|a| !a.attisdropped && a.name() == name)
+                })
+                .expect("the trips table's columns: taxi_load checked them after locking it")
+                as i32
+                + 1
+        };
+        let (hash_at, load_at) = (attnum("row_hash"), attnum("load_id"));
+        let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
+        let scan = pg_sys::table_beginscan(rel, snapshot, 0, std::ptr::null_mut());
+        let slot = pg_sys::table_slot_create(rel, std::ptr::null_mut());
+        let mut n = 0u64;
+        while pg_sys::table_scan_getnextslot(
+            scan,
+            pg_sys::ScanDirection::ForwardScanDirection,
+            slot,
+        ) {
+            let mut isnull = false;
+            let load_id = pg_sys::slot_getattr(slot, load_at, &mut isnull);
+            if !isnull && owners.contains(&(load_id.value() as i64)) {
+                let datum = pg_sys::slot_getattr(slot, hash_at, &mut isnull);
+                if !isnull {
+                    let datum = datum.cast_mut_ptr::<pg_sys::varlena>();
+                    let len = pgrx::varlena::varsize_any_exhdr(datum);
+                    let data = pgrx::varlena::vardata_any(datum) as *const u8;
+                    f(std::slice::from_raw_parts(data, len));
+                }
+            }
+            n += 1;
+            if n.is_multiple_of(65_536) {
+                check_for_interrupts!();
+            }
+        }
+        pg_sys::ExecDropSingleTupleTableSlot(slot);
+        pg_sys::table_endscan(scan);
+        pg_sys::UnregisterSnapshot(snapshot);
+        pg_sys::table_close(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+    }
+}

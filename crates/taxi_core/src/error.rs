@@ -39,12 +39,14 @@ pub enum Class {
     DataException,
     /// 22004: a required argument is NULL.
     NullValueNotAllowed,
+    /// 40001: a concurrent replacement of the same file committed while this one waited.
+    SerializationFailure,
     /// XX000: a statement of the extension's own failed in a way its design rules out (a bug).
     InternalError,
 }
 
 impl Class {
-    pub const ALL: [Class; 17] = [
+    pub const ALL: [Class; 18] = [
         Class::UndefinedFile,
         Class::WrongObjectType,
         Class::InsufficientPrivilege,
@@ -61,6 +63,7 @@ impl Class {
         Class::ProgramLimitExceeded,
         Class::DataException,
         Class::NullValueNotAllowed,
+        Class::SerializationFailure,
         Class::InternalError,
     ];
 
@@ -82,6 +85,7 @@ impl Class {
             Class::ProgramLimitExceeded => "54000",
             Class::DataException => "22000",
             Class::NullValueNotAllowed => "22004",
+            Class::SerializationFailure => "40001",
             Class::InternalError => "XX000",
         }
     }
@@ -107,6 +111,15 @@ pub enum LoadError {
 
     #[error("permission denied for table {table}")]
     NoTablePrivilege { table: &'static str },
+
+    /// Replacing earlier versions removes trips: DELETE on the trips and the facts.
+    #[error("permission denied to remove trips of {table}")]
+    NoRemovePrivilege { table: &'static str },
+
+    /// Under REPEATABLE READ or SERIALIZABLE, a replacement of the same file name committed
+    /// after this transaction's snapshot.
+    #[error("could not serialize the replacement of \"{name}\": another replacement of it committed meanwhile")]
+    ReplacedMeanwhile { name: String },
 
     #[error("relative path not allowed for taxi_load: \"{path}\"")]
     RelativePath { path: String },
@@ -197,9 +210,10 @@ pub enum LoadError {
 impl LoadError {
     pub fn class(&self) -> Class {
         match self {
-            LoadError::NoPrivilege { .. } | LoadError::NoTablePrivilege { .. } => {
-                Class::InsufficientPrivilege
-            }
+            LoadError::NoPrivilege { .. }
+            | LoadError::NoTablePrivilege { .. }
+            | LoadError::NoRemovePrivilege { .. } => Class::InsufficientPrivilege,
+            LoadError::ReplacedMeanwhile { .. } => Class::SerializationFailure,
             LoadError::NotUpdated { .. } | LoadError::NotAPartition { .. } => {
                 Class::ObjectNotInPrerequisiteState
             }
@@ -272,6 +286,12 @@ impl LoadError {
             LoadError::NoTablePrivilege { table } => format!(
                 "{table} is where the file's trips would go. Loading needs SELECT and INSERT on taxi.yellow_taxi_trips, INSERT on taxi.fact_trips, USAGE on schema taxi and on taxi.load_id_seq."
             ),
+            LoadError::NoRemovePrivilege { .. } => {
+                "replace => true removes the trips of the file's earlier versions that its new version lacks: it needs DELETE on taxi.yellow_taxi_trips and taxi.fact_trips besides what loading needs. Without replace, the new version's trips are added beside the old ones.".to_string()
+            }
+            LoadError::ReplacedMeanwhile { .. } => {
+                "Run the transaction again: it will see the other replacement and replace its version. Nothing was written.".to_string()
+            }
             LoadError::RelativePath { .. } => {
                 "Give the absolute path of the file on the database server.".to_string()
             }

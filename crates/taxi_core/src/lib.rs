@@ -8,7 +8,7 @@
 //! [`error`] (every error with its SQLSTATE), [`policy`] (the load's decisions), [`sql`] (every
 //! statement the extension runs), [`files`] (folder loads), [`payload`] (what the history's
 //! background worker receives), [`calendar`] (dates without a time-zone library) and [`threads`]
-//! (the worker pool).
+//! (the worker pool); [`versions`] (re-published files).
 
 pub mod calendar;
 pub mod convert;
@@ -25,6 +25,7 @@ pub mod read;
 pub mod sql;
 pub mod threads;
 pub mod trip;
+pub mod versions;
 
 #[cfg(test)]
 mod purity {

@@ -35,6 +35,11 @@ pub(crate) fn partition_of(year: i32, month: u32) -> Partition {
 }
 
 impl Partition {
+    /// The partition holding month `month` (1-12) of `year`.
+    pub fn of_month(year: i32, month: u32) -> Partition {
+        partition_of(year, month)
+    }
+
     /// The partition of a pickup in microseconds since 1970-01-01 (as [`crate::trip`] holds it).
     pub fn of_pickup(us: i64) -> Partition {
         let (year, month, _) = civil_from_days(us.div_euclid(US_PER_DAY));

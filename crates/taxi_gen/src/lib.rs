@@ -318,3 +318,90 @@ mod tests {
         }
     }
 }
+
+/// How a re-published version of a month differs from the first: what the TLC does when it
+/// replaces a file with corrected values, withdrawn trips and late trips.
+#[derive(Debug, Clone)]
+pub struct Republish {
+    /// Fraction of rows whose fare (and total) is corrected by one dollar.
+    pub correct: f64,
+    /// Fraction of rows withdrawn.
+    pub withdraw: f64,
+    /// Late trips added, generated for month `month` of `year`.
+    pub add: usize,
+    pub year: i32,
+    pub month: u32,
+    pub seed: u64,
+}
+
+impl Default for Republish {
+    fn default() -> Self {
+        Republish {
+            correct: 0.01,
+            withdraw: 0.002,
+            add: 500,
+            year: 2024,
+            month: 1,
+            seed: 7,
+        }
+    }
+}
+
+/// The re-published version of `trips`: corrected rows in place, withdrawn rows gone, the late
+/// trips at the end. Returns it with how many rows were corrected and withdrawn.
+pub fn republish(trips: &TripBatch, r: &Republish) -> (TripBatch, usize, usize) {
+    let mut rng = Rng::new(r.seed);
+    let mut out = TripBatch::empty(trips.len() + r.add);
+    let (mut corrected, mut withdrawn) = (0, 0);
+    for row in 0..trips.len() {
+        if rng.chance(r.withdraw) {
+            withdrawn += 1;
+            continue;
+        }
+        out.push_row(trips, row);
+        if rng.chance(r.correct) {
+            let last = out.len() - 1;
+            for col in [idx::FARE_AMOUNT, idx::TOTAL_AMOUNT] {
+                if let Values::Money(v) = &mut out.columns[col] {
+                    v[last] = Some(v[last].unwrap_or(0) + 100);
+                }
+            }
+            corrected += 1;
+        }
+    }
+    let late = generate(&Options {
+        rows: r.add,
+        year: r.year,
+        month: r.month,
+        seed: r.seed.wrapping_mul(31).wrapping_add(1),
+        duplicate_rate: 0.0,
+        ..Options::default()
+    });
+    out.extend_rows(&late, 0..late.len());
+    (out, corrected, withdrawn)
+}
+
+#[cfg(test)]
+mod republish_tests {
+    use super::*;
+
+    #[test]
+    fn a_republished_month_corrects_withdraws_and_adds() {
+        let first = generate(&Options {
+            rows: 20_000,
+            ..Options::default()
+        });
+        let (second, corrected, withdrawn) = republish(&first, &Republish::default());
+        assert_eq!(second.len(), 20_000 - withdrawn + 500);
+        // About 1% and 0.2% of 20,000.
+        assert!((150..=250).contains(&corrected), "{corrected}");
+        assert!((20..=60).contains(&withdrawn), "{withdrawn}");
+        let fares = |b: &TripBatch| match &b.columns[idx::FARE_AMOUNT] {
+            Values::Money(v) => v.iter().flatten().sum::<i64>(),
+            _ => unreachable!(),
+        };
+        // The same seed gives the same version.
+        assert_eq!(republish(&first, &Republish::default()).0, second);
+        assert_ne!(fares(&first), fares(&second));
+    }
+}

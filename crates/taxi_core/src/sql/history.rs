@@ -58,14 +58,16 @@ ON CONFLICT (load_id) DO UPDATE
        error_detail = excluded.error_detail";
 
 /// A load succeeded, in its own transaction: $1 load_id, $2 sha256 (hex), $3 read, $4 inserted,
-/// $5 duplicate, $6 rejected, $7 flag counts (json).
+/// $5 duplicate, $6 rejected, $7 flag counts (json), $8 removed (earlier versions' trips),
+/// $9 the months it inserted trips into (a date[] literal).
 pub const SUCCEED: &str = "\
 UPDATE taxi.load_runs
    SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
        file_sha256 = pg_catalog.decode($2, 'hex'),
        rows_read = $3::pg_catalog.int8, rows_inserted = $4::pg_catalog.int8,
        rows_duplicate = $5::pg_catalog.int8, rows_rejected = $6::pg_catalog.int8,
-       flag_counts = $7::pg_catalog.jsonb
+       flag_counts = $7::pg_catalog.jsonb, rows_removed = $8::pg_catalog.int8,
+       trip_months = $9::pg_catalog.date[]
  WHERE load_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8";
 
 /// Whether the start of load $1 is recorded (visible to this transaction).
@@ -108,11 +110,13 @@ pub const OWNER: &str = "\
 SELECT c.relowner FROM pg_catalog.pg_class c
  WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('taxi.load_runs')";
 
-/// The load that already loaded a file with checksum $1 (hex), if any.
+/// The load that already loaded a file with checksum $1 (hex), if any; with $2 (replace), only
+/// one not superseded since (a month re-published back to an earlier content is loaded again).
 pub const LOADED_BEFORE: &str = "\
 SELECT load_id FROM taxi.load_runs
  WHERE file_sha256 OPERATOR(pg_catalog.=) pg_catalog.decode($1, 'hex')
    AND status OPERATOR(pg_catalog.=) 'succeeded'
+   AND (NOT $2::pg_catalog.bool OR superseded_by IS NULL)
  ORDER BY load_id LIMIT 1";
 
 /// Serializes concurrent folder loads of the same content ($1: checksum, hex) until commit.

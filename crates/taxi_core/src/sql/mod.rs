@@ -5,5 +5,6 @@
 pub mod history;
 pub mod indexes;
 pub mod partitions;
+pub mod replace;
 pub mod star;
 pub mod trips;

@@ -4,18 +4,22 @@
 //!   taxi_gen --out FILE [--rows N] [--year Y] [--month M] [--vintage Y] [--seed S]
 //!            [--duplicates RATE] [--messy RATE] [--nulls RATE] [--row-group N]
 //!   taxi_gen --rewrite IN --vintage Y --out FILE
+//!   taxi_gen --republish IN --out FILE [--year Y] [--month M] [--seed S]
+//!            [--correct RATE] [--withdraw RATE] [--add N]
 
 use std::process::ExitCode;
 
 use taxi_core::read::TripReader;
 use taxi_core::trip::TripBatch;
-use taxi_gen::{generate, write_parquet, Options, Vintage};
+use taxi_gen::{generate, republish, write_parquet, Options, Republish, Vintage};
 
 fn usage() -> ExitCode {
     eprintln!(
         "usage: taxi_gen --out FILE [--rows N] [--year Y] [--month M] [--vintage Y] [--seed S]\n\
          \x20               [--duplicates RATE] [--messy RATE] [--nulls RATE] [--row-group N]\n\
-         \x20      taxi_gen --rewrite IN --vintage Y --out FILE"
+         \x20      taxi_gen --rewrite IN --vintage Y --out FILE\n\
+         \x20      taxi_gen --republish IN --out FILE [--year Y] [--month M] [--seed S]\n\
+         \x20               [--correct RATE] [--withdraw RATE] [--add N]"
     );
     ExitCode::from(2)
 }
@@ -26,7 +30,9 @@ fn main() -> ExitCode {
         return usage();
     }
     let mut opts = Options::default();
+    let mut again = Republish::default();
     let (mut out, mut rewrite, mut vintage, mut row_group) = (None, None, None, 1_000_000usize);
+    let mut republished = None;
     for pair in args.chunks(2) {
         let (flag, value) = (pair[0].as_str(), pair[1].as_str());
         let ok = match flag {
@@ -38,6 +44,13 @@ fn main() -> ExitCode {
                 rewrite = Some(value.to_string());
                 true
             }
+            "--republish" => {
+                republished = Some(value.to_string());
+                true
+            }
+            "--correct" => value.parse().map(|v| again.correct = v).is_ok(),
+            "--withdraw" => value.parse().map(|v| again.withdraw = v).is_ok(),
+            "--add" => value.parse().map(|v| again.add = v).is_ok(),
             "--rows" => value.parse().map(|v| opts.rows = v).is_ok(),
             "--year" => value.parse().map(|v| opts.year = v).is_ok(),
             "--month" => value.parse().map(|v| opts.month = v).is_ok(),
@@ -59,9 +72,10 @@ fn main() -> ExitCode {
         eprintln!("taxi_gen: --month must be 1..12");
         return ExitCode::from(2);
     }
-    let trips = match rewrite {
+    let input = rewrite.as_ref().or(republished.as_ref());
+    let mut trips = match input {
         None => generate(&opts),
-        Some(input) => match read_all(&input) {
+        Some(input) => match read_all(input) {
             Ok(t) => t,
             Err(e) => {
                 eprintln!("taxi_gen: {e}");
@@ -69,6 +83,17 @@ fn main() -> ExitCode {
             }
         },
     };
+    if republished.is_some() {
+        again.year = opts.year;
+        again.month = opts.month;
+        again.seed = opts.seed;
+        let (next, corrected, withdrawn) = republish(&trips, &again);
+        println!(
+            "taxi_gen: {corrected} rows corrected, {withdrawn} withdrawn, {} added",
+            again.add
+        );
+        trips = next;
+    }
     let vintage = Vintage::of_year(vintage.unwrap_or(opts.year));
     if let Err(e) = write_parquet(&out, &trips, &vintage, row_group) {
         eprintln!("taxi_gen: cannot write {out}: {e}");
