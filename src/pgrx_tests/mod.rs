@@ -8,4 +8,5 @@ mod history;
 mod indexes;
 mod load;
 mod partitions;
+mod replace;
 mod star;

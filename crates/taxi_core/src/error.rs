@@ -287,7 +287,7 @@ impl LoadError {
                 "{table} is where the file's trips would go. Loading needs SELECT and INSERT on taxi.yellow_taxi_trips, INSERT on taxi.fact_trips, USAGE on schema taxi and on taxi.load_id_seq."
             ),
             LoadError::NoRemovePrivilege { .. } => {
-                "replace => true removes the trips of the file's earlier versions that its new version lacks: it needs DELETE on taxi.yellow_taxi_trips and taxi.fact_trips besides what loading needs. Without replace, the new version's trips are added beside the old ones.".to_string()
+                "replace => true removes the trips of the file's earlier versions that its new version lacks: it needs DELETE on taxi.yellow_taxi_trips, DELETE and SELECT on taxi.fact_trips, besides what loading needs. Without replace, the new version's trips are added beside the old ones.".to_string()
             }
             LoadError::ReplacedMeanwhile { .. } => {
                 "Run the transaction again: it will see the other replacement and replace its version. Nothing was written.".to_string()

@@ -12,10 +12,11 @@ pub const TRY_LOCK_NAME: &str =
     "SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))";
 pub const LOCK_NAME: &str = "SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))";
 
-/// Whether the current role may remove trips and their facts.
+/// Whether the current role may remove trips and their facts (finding the facts reads them).
 pub const MAY_DELETE: &str = "\
 SELECT pg_catalog.has_table_privilege('taxi.yellow_taxi_trips', 'DELETE')
-   AND pg_catalog.has_table_privilege('taxi.fact_trips', 'DELETE')";
+   AND pg_catalog.has_table_privilege('taxi.fact_trips', 'DELETE')
+   AND pg_catalog.has_table_privilege('taxi.fact_trips', 'SELECT')";
 
 /// The earlier successful runs of file name $1, other than run $2: load_id, checksum (hex),
 /// whether still current, the months they inserted trips into.
