@@ -38,7 +38,8 @@ UPDATE taxi.load_runs r
 UPDATE taxi.load_runs SET trip_months = '{}' WHERE status = 'succeeded' AND trip_months IS NULL;
 UPDATE taxi.load_runs SET rows_removed = 0 WHERE status = 'succeeded';
 
--- taxi_load and taxi_load_dir take replace and report rows_removed: new result types.
+-- taxi_load and taxi_load_dir take replace and report rows_removed: new result types, and new
+-- C symbols (the old ones answer the old definitions with the update hint).
 DROP FUNCTION taxi_load(text, integer);
 DROP FUNCTION taxi_load_dir(text, text, integer);
 
@@ -57,7 +58,7 @@ CREATE FUNCTION "taxi_load"(
 )
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'taxi_load_wrapper';
+AS 'MODULE_PATHNAME', 'load_file_wrapper';
 
 CREATE FUNCTION "taxi_load_dir"(
 	"dir" TEXT,
@@ -78,4 +79,4 @@ CREATE FUNCTION "taxi_load_dir"(
 )
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c
-AS 'MODULE_PATHNAME', 'taxi_load_dir_wrapper';
+AS 'MODULE_PATHNAME', 'load_folder_wrapper';

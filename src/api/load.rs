@@ -12,8 +12,8 @@ use crate::report;
 /// table (same row_hash) is counted as a duplicate, not inserted again. `chunk_size` NULL:
 /// `taxi.chunk_size`. `replace`: a file of a name loaded before with other content is that
 /// name's new version; the trips of the earlier versions it lacks are removed.
-#[pg_extern(volatile, parallel_unsafe)]
-fn taxi_load(
+#[pg_extern(name = "taxi_load", volatile, parallel_unsafe)]
+fn load_file(
     path: Option<&str>,
     chunk_size: default!(Option<i32>, "NULL"),
     replace: default!(Option<bool>, "false"),
@@ -73,8 +73,8 @@ fn taxi_load(
 /// Loads every file of `dir` matching `pattern` whose content was not loaded before, in name
 /// order, each as its own recorded run; one row per file. `replace` as for `taxi_load`.
 #[allow(clippy::type_complexity)]
-#[pg_extern(volatile, parallel_unsafe)]
-fn taxi_load_dir(
+#[pg_extern(name = "taxi_load_dir", volatile, parallel_unsafe)]
+fn load_folder(
     dir: Option<&str>,
     pattern: default!(Option<&str>, "'*.parquet'"),
     chunk_size: default!(Option<i32>, "NULL"),
@@ -148,4 +148,26 @@ fn taxi_load_dir(
             )
         }
     }))
+}
+
+/// The C symbols of taxi_load and taxi_load_dir as 0.1.0-0.4.0 defined them (fewer arguments):
+/// objects not yet updated get the update hint from them, not an argument error.
+#[pg_extern(sql = false)]
+fn taxi_load(_path: Option<&str>, _chunk_size: Option<i32>) -> i64 {
+    report::raise(
+        LoadError::NotUpdated {
+            missing: "taxi_load(path, chunk_size, replace)",
+        },
+        "taxi_load",
+    )
+}
+
+#[pg_extern(sql = false)]
+fn taxi_load_dir(_dir: Option<&str>, _pattern: Option<&str>, _chunk_size: Option<i32>) -> i64 {
+    report::raise(
+        LoadError::NotUpdated {
+            missing: "taxi_load_dir(dir, pattern, chunk_size, replace)",
+        },
+        "taxi_load_dir",
+    )
 }

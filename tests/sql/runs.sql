@@ -74,3 +74,31 @@ SELECT status FROM taxi.load_runs WHERE load_id = :rolled_back;
 SELECT rows_inserted FROM taxi_load(:'sample5');
 SELECT load_id, status, error_sqlstate, error_message, rows_inserted
 FROM taxi.load_runs WHERE load_id >= :rolled_back - 2 ORDER BY load_id;
+-- A re-published month: the inbox's first file (the one that inserted February's trips) again,
+-- under its name, with corrected fares, withdrawn trips and late trips (taxi_gen --republish).
+-- Without replace its trips go in beside the old version's, and a NOTICE says so.
+\set republished :fixtures '/republished/yellow_tripdata_2025-02-copy.parquet'
+BEGIN;
+SELECT rows_read, rows_inserted, rows_duplicate, rows_removed FROM taxi_load(:'republished');
+ROLLBACK;
+-- With replace, the trips the new version lacks go (from the trips and the facts), and the
+-- earlier load is superseded; its history row stays.
+SELECT count(*) AS trips_before FROM taxi.yellow_taxi_trips
+WHERE tpep_pickup_datetime >= '2025-02-01' AND tpep_pickup_datetime < '2025-03-01';
+SELECT regexp_replace(file, '.*/', '') AS file, status, rows_read, rows_inserted, rows_duplicate,
+       rows_removed FROM taxi_load_dir(:'fixtures' || '/republished', replace => true);
+SELECT regexp_replace(file_path, '.*/(.*/.*)$', '\1') AS file, file_name, status, rows_inserted,
+       rows_removed, superseded_by IS NOT NULL AS superseded, trip_months
+FROM taxi.load_runs WHERE file_name = 'yellow_tripdata_2025-02-copy.parquet' AND status = 'succeeded'
+ORDER BY load_id;
+SELECT count(*) AS trips_after FROM taxi.yellow_taxi_trips
+WHERE tpep_pickup_datetime >= '2025-02-01' AND tpep_pickup_datetime < '2025-03-01';
+SELECT count(*) AS discrepancies FROM taxi_check_consistency();
+-- The same file again: skipped by the folder load, a plain reload for taxi_load.
+SELECT status FROM taxi_load_dir(:'fixtures' || '/republished', replace => true);
+SELECT rows_inserted, rows_removed FROM taxi_load(:'republished', replace => true);
+-- A role that may load but not delete cannot replace.
+SET ROLE runs_loader;
+SELECT * FROM taxi_load(:'sample5000', replace => true);
+RESET ROLE;
+SELECT * FROM taxi_load(:'sample5', replace => NULL);

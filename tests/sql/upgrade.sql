@@ -36,7 +36,13 @@ SELECT rows_inserted, rows_rejected FROM taxi_load(:'quarantine');
 SELECT * FROM taxi_rebuild_star();
 COPY (SELECT * FROM taxi.yellow_taxi_trips) TO '/tmp/taxi_loader_upgrade_trips.copy';
 COPY (SELECT * FROM taxi.fact_trips) TO '/tmp/taxi_loader_upgrade_facts.copy';
-COPY taxi.load_runs TO '/tmp/taxi_loader_upgrade_runs.copy';
+-- The history as 0.3.0 had it; what this library recorded of each load's months, to compare.
+COPY (SELECT load_id, file_path, file_size, file_sha256, file_month, loaded_by, backend_pid,
+             transaction_id, started_at, finished_at, status, chunk_size, rows_read, rows_inserted,
+             rows_duplicate, rows_rejected, flag_counts, error_sqlstate, error_message, error_detail
+      FROM taxi.load_runs) TO '/tmp/taxi_loader_upgrade_runs.copy';
+COPY (SELECT load_id, trip_months FROM taxi.load_runs WHERE status = 'succeeded')
+  TO '/tmp/taxi_loader_upgrade_months.copy';
 COPY taxi.rejected_rows TO '/tmp/taxi_loader_upgrade_rejected.copy';
 \c :db
 DROP DATABASE taxi_loader_source;
@@ -72,6 +78,14 @@ SELECT month, item, normalized, star FROM taxi_check_consistency() WHERE item LI
 SELECT * FROM taxi_rebuild_star();
 SELECT count(*) AS discrepancies FROM taxi_check_consistency();
 SELECT quality_flags, count(*) FROM taxi.yellow_taxi_trips GROUP BY 1 ORDER BY 1;
+-- The history learnt each load's months from its trips, as the library records them at a load
+-- (recorded): load 1 also owns the trips written by hand above (load_id 1), of 1999 (the
+-- catch-all, 1999-12-01), 2002-12 and 2024-06.
+CREATE TEMP TABLE recorded (load_id bigint, trip_months date[]);
+COPY recorded FROM '/tmp/taxi_loader_upgrade_months.copy';
+SELECT r.load_id, r.file_name, r.trip_months, w.trip_months AS recorded, r.rows_removed,
+       r.superseded_by
+FROM taxi.load_runs r LEFT JOIN recorded w USING (load_id) ORDER BY load_id;
 SELECT rows_inserted, rows_duplicate FROM taxi_load(:'sample5000');
 SELECT rows_inserted FROM taxi_load(:'sample5');
 SELECT count(*) AS discrepancies, (SELECT count(*) FROM taxi.fact_trips) AS facts FROM taxi_check_consistency();
