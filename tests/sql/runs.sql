@@ -97,8 +97,9 @@ SELECT count(*) AS discrepancies FROM taxi_check_consistency();
 -- The same file again: skipped by the folder load, a plain reload for taxi_load.
 SELECT status FROM taxi_load_dir(:'fixtures' || '/republished', replace => true);
 SELECT rows_inserted, rows_removed FROM taxi_load(:'republished', replace => true);
--- A role that may load but not delete cannot replace.
+-- A role that may load but not delete cannot replace (here: back to the first version).
 SET ROLE runs_loader;
-SELECT * FROM taxi_load(:'sample5000', replace => true);
+SELECT rows_inserted, rows_removed
+FROM taxi_load(:'fixtures' || '/inbox/yellow_tripdata_2025-02-copy.parquet', replace => true);
 RESET ROLE;
 SELECT * FROM taxi_load(:'sample5', replace => NULL);

@@ -116,9 +116,9 @@ pub enum LoadError {
     #[error("permission denied to remove trips of {table}")]
     NoRemovePrivilege { table: &'static str },
 
-    /// Under REPEATABLE READ or SERIALIZABLE, a replacement of the same file name committed
-    /// after this transaction's snapshot.
-    #[error("could not serialize the replacement of \"{name}\": another replacement of it committed meanwhile")]
+    /// Under REPEATABLE READ or SERIALIZABLE, this replacement waited for another of the same
+    /// file name, whose outcome its snapshot cannot see.
+    #[error("could not serialize the replacement of \"{name}\": another replacement of it ran meanwhile")]
     ReplacedMeanwhile { name: String },
 
     #[error("relative path not allowed for taxi_load: \"{path}\"")]
@@ -290,7 +290,7 @@ impl LoadError {
                 "replace => true removes the trips of the file's earlier versions that its new version lacks: it needs DELETE on taxi.yellow_taxi_trips, DELETE and SELECT on taxi.fact_trips, besides what loading needs. Without replace, the new version's trips are added beside the old ones.".to_string()
             }
             LoadError::ReplacedMeanwhile { .. } => {
-                "Run the transaction again: it will see the other replacement and replace its version. Nothing was written.".to_string()
+                "Nothing was written. Run the transaction again: it then sees what the other replacement did. Under READ COMMITTED replacements of one file simply take turns.".to_string()
             }
             LoadError::RelativePath { .. } => {
                 "Give the absolute path of the file on the database server.".to_string()
