@@ -13,16 +13,15 @@ use taxi_core::files;
 use taxi_core::policy;
 use taxi_core::quality::{self, FLAGS};
 use taxi_core::sql::history::{self as sql, Statement};
-use taxi_core::sql::replace as replace_sql;
 use taxi_core::trip::Rejected;
-use taxi_core::versions::{self, EarlierRun, Replacement};
+use taxi_core::versions::{self, Replacement};
 
+use crate::load::replace;
 use crate::load::summary::Summary;
 use crate::postgres::owner::{as_owner, extension_owner};
 use crate::postgres::subxact::{in_subtransaction, Failure};
-use crate::postgres::{datum, worker};
+use crate::postgres::worker;
 use crate::report::OrInternal;
-use taxi_core::partition::Partition;
 
 /// A run in progress: what the load reports back to its record.
 pub struct Run {
@@ -161,25 +160,26 @@ pub fn run(
             statement_as_owner(owner, sql::BEGIN, &begin)?;
         }
         if replace {
-            lock_name(name, read_committed)?;
-            let earlier = earlier_runs(owner, name, load_id)?;
-            run.replacing = sha256
-                .as_deref()
-                .and_then(|sha| versions::replacement(&earlier, sha));
+            run.replacing = replace::plan(owner, name, load_id, sha256.as_deref(), read_committed)?;
         }
         let summary = load(&mut run)?;
         let sha = sha256
             .clone()
             .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
-        if let Some(r) = &run.replacing {
-            supersede(owner, load_id, &r.supersedes)?;
-        } else if !replace && summary.rows_inserted > 0 {
-            if let Some(sha) = &sha {
-                let others = versions::other_versions(&earlier_runs(owner, name, load_id)?, sha);
-                if !others.is_empty() {
-                    notice_other_versions(name, &others, summary.rows_inserted);
+        match &run.replacing {
+            Some(r) => replace::supersede(owner, load_id, &r.supersedes)?,
+            None if !replace && summary.rows_inserted > 0 => {
+                if let Some(sha) = &sha {
+                    replace::notice_other_versions(
+                        owner,
+                        name,
+                        load_id,
+                        sha,
+                        summary.rows_inserted,
+                    )?;
                 }
             }
+            None => {}
         }
         let months: Vec<String> = summary
             .months
@@ -227,81 +227,6 @@ pub fn loaded_before(sha256: &str, replace: bool) -> Option<i64> {
             .ok()
             .flatten()
     })
-}
-
-/// Replacements of file name `name` take turns. One that waited for another cannot see what that
-/// one committed unless it reads committed data per statement: it fails instead.
-fn lock_name(name: &str, read_committed: bool) -> Result<(), LoadError> {
-    const DOING: &str = "locking the file name";
-    let args = [replace_sql::NAME_LOCK_CLASS.into(), name.into()];
-    if Spi::get_one_with_args::<bool>(replace_sql::TRY_LOCK_NAME, &args).or_internal(DOING)?
-        == Some(true)
-    {
-        return Ok(());
-    }
-    Spi::run_with_args(replace_sql::LOCK_NAME, &args).or_internal(DOING)?;
-    if read_committed {
-        Ok(())
-    } else {
-        Err(LoadError::ReplacedMeanwhile { name: name.into() })
-    }
-}
-
-/// The earlier successful runs of file name `name` (other than run `load_id`).
-fn earlier_runs(
-    owner: pg_sys::Oid,
-    name: &str,
-    load_id: i64,
-) -> Result<Vec<EarlierRun>, LoadError> {
-    const DOING: &str = "reading the file's earlier loads";
-    as_owner(owner, || {
-        Spi::connect(|c| {
-            let mut runs = Vec::new();
-            for r in c.select(
-                replace_sql::EARLIER_RUNS,
-                None,
-                &[name.into(), load_id.into()],
-            )? {
-                let months: Vec<pgrx::datum::Date> = r.get(4)?.unwrap_or_default();
-                runs.push(EarlierRun {
-                    load_id: r.get::<i64>(1)?.unwrap_or_default(),
-                    sha256: r.get::<String>(2)?,
-                    current: r.get::<bool>(3)?.unwrap_or(true),
-                    months: months
-                        .into_iter()
-                        .map(|d| {
-                            let (y, m, _) =
-                                taxi_core::calendar::civil_from_days(datum::unix_days(d));
-                            Partition::of_month(y, m)
-                        })
-                        .collect(),
-                });
-            }
-            Ok(runs)
-        })
-    })
-    .or_internal(DOING)
-}
-
-/// Run `load_id` supersedes the current runs `runs`; their rejected rows leave the quarantine.
-fn supersede(owner: pg_sys::Oid, load_id: i64, runs: &[i64]) -> Result<(), LoadError> {
-    let args: Vec<DatumWithOid> = vec![load_id.into(), runs.to_vec().into()];
-    as_owner(owner, || {
-        Spi::connect_mut(|c| c.update(replace_sql::SUPERSEDE, None, &args).map(|_| ()))
-    })
-    .or_internal("marking the earlier version superseded")
-}
-
-/// Without replace, a new version's trips went in beside those of the name's other versions.
-fn notice_other_versions(name: &str, others: &[i64], inserted: i64) {
-    let loads: Vec<String> = others.iter().map(i64::to_string).collect();
-    crate::report::notice(
-        format!(
-            "taxi_load: {name} was loaded before with other content (load {}); its {inserted} new trips were added beside that version's",
-            loads.join(", ")
-        ),
-        "A re-published file replaces its earlier version with replace => true: the trips the new version lacks are then removed, and the earlier load is marked superseded.",
-    );
 }
 
 fn statement_as_owner(
