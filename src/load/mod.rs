@@ -92,9 +92,9 @@ fn load_into(
     let mut chunks = Pipeline::start(reader, ahead);
     let months = read::partitions_of_file(path)?;
     let replacement = run.replacing.clone();
-    let mut replacing = replacement
+    let replacing = replacement
         .as_ref()
-        .map(|r| Spi::connect(|client| Replacing::start(client, r, file_rows)))
+        .map(|r| Spi::connect(|client| Replacing::start(client, r)))
         .transpose()?;
     let also = replacement
         .as_ref()
@@ -145,9 +145,6 @@ fn load_into(
         } = chunk?;
         run.reject(&batch.rejected)?;
         run.count_flags(&flags, 0..batch.len());
-        if let Some(r) = replacing.as_mut() {
-            r.saw(&hashes);
-        }
         let candidates = match not_stored {
             Some(rows) => rows,
             // Decoded before the stored trips were published.
@@ -171,6 +168,9 @@ fn load_into(
             })?;
         }
         let rows = seen.new_rows_among(&hashes, &candidates);
+        if replacing.is_some() {
+            seen.insert_all(&hashes);
+        }
         let mut new_by_part: BTreeMap<Partition, Vec<usize>> = BTreeMap::new();
         for &r in &rows {
             new_by_part.entry(of_row[r]).or_default().push(r);
@@ -233,7 +233,7 @@ fn load_into(
         if let Some(star) = star.as_mut() {
             star.finish(client, &written)?;
         }
-        replacing.map_or(Ok(0), |r| r.remove(client))
+        replacing.map_or(Ok(0), |r| r.remove(client, &seen))
     })?;
     progress.resume();
     Ok(Summary {

@@ -1,7 +1,7 @@
 //! Replacing a file's earlier versions (`replace => true`, `taxi_core::versions`). Before the
 //! load, the file name is locked against other replacements and its earlier runs are read from
-//! the history (`plan`). While the new version loads, the keys of all its trips are gathered;
-//! after its trips are written, the partitions the earlier versions inserted into are scanned for
+//! the history (`plan`). While the new version loads, the load's set of the file's trips takes
+//! every trip of it (not only the new ones); after its trips are written, the partitions the earlier versions inserted into are scanned for
 //! their trips, and those the new version lacks are removed with their facts (`Replacing`). Trips
 //! in both stay as they are. The run then supersedes the earlier ones (`supersede`).
 
@@ -9,9 +9,8 @@ use pgrx::datum::{Date, DatumWithOid};
 use pgrx::pg_sys;
 use pgrx::spi::{Spi, SpiClient};
 use taxi_core::calendar::civil_from_days;
-use taxi_core::dedup::{key, key_set, KeySet};
+use taxi_core::dedup::Seen;
 use taxi_core::error::LoadError;
-use taxi_core::hash::RowHash;
 use taxi_core::partition::Partition;
 use taxi_core::sql::partitions as part_sql;
 use taxi_core::sql::replace as sql;
@@ -116,10 +115,9 @@ pub fn notice_other_versions(
     Ok(())
 }
 
+/// A replacement under way: what it replaces, once the role may.
 pub struct Replacing<'a> {
     plan: &'a Replacement,
-    /// Every trip of the new version, as the file is read.
-    in_file: KeySet,
 }
 
 impl<'a> Replacing<'a> {
@@ -127,7 +125,6 @@ impl<'a> Replacing<'a> {
     pub fn start(
         client: &SpiClient<'_>,
         plan: &'a Replacement,
-        file_rows: u64,
     ) -> Result<Replacing<'a>, LoadError> {
         let may = client
             .select(sql::MAY_DELETE, Some(1), &[])
@@ -138,20 +135,12 @@ impl<'a> Replacing<'a> {
                 table: "taxi.yellow_taxi_trips",
             });
         }
-        Ok(Replacing {
-            plan,
-            in_file: key_set(file_rows as usize),
-        })
+        Ok(Replacing { plan })
     }
 
-    /// A chunk's trips (all of them: stored, new or repeated).
-    pub fn saw(&mut self, hashes: &[RowHash]) {
-        self.in_file.extend(hashes.iter().map(|h| key(&h[..])));
-    }
-
-    /// Removes the trips of the earlier versions the new one lacks, month by month, with their
-    /// facts. Returns how many trips went.
-    pub fn remove(self, client: &mut SpiClient<'_>) -> Result<u64, LoadError> {
+    /// Removes the trips of the earlier versions the new one lacks (those not in `in_file`: every
+    /// trip of the new version), month by month, with their facts. Returns how many trips went.
+    pub fn remove(self, client: &mut SpiClient<'_>, in_file: &Seen) -> Result<u64, LoadError> {
         const DOING: &str = "removing the earlier version's trips";
         let names: Vec<String> = self.plan.months.iter().map(|p| p.trip_table()).collect();
         let found = partitions::existing(client, part_sql::TRIPS, &names)?;
@@ -163,7 +152,7 @@ impl<'a> Replacing<'a> {
             };
             let mut gone: Vec<Vec<u8>> = Vec::new();
             scan::row_hashes_of_loads(e.oid, &self.plan.owners, |h| {
-                if h.len() >= 16 && !self.in_file.contains(&key(h)) {
+                if h.len() >= 16 && !in_file.contains(h) {
                     gone.push(h.to_vec());
                 }
             });

@@ -66,6 +66,17 @@ impl Seen {
         self.0.insert(key(hash))
     }
 
+    pub fn contains(&self, hash: &[u8]) -> bool {
+        self.0.contains(&key(hash))
+    }
+
+    /// Marks every row of a chunk seen. A replacement needs the set of all the file's trips: the
+    /// load's own set serves, once it holds the stored ones too (marking a stored trip seen
+    /// changes nothing for the load: stored trips are never candidates).
+    pub fn insert_all(&mut self, hashes: &[RowHash]) {
+        self.0.extend(hashes.iter().map(|h| key(&h[..])));
+    }
+
     pub fn len(&self) -> usize {
         self.0.len()
     }
@@ -118,6 +129,18 @@ mod tests {
         assert_eq!(fresh, vec![1, 3, 4]);
         let mut seen = Seen::default();
         assert_eq!(seen.new_rows_among(&hashes, &fresh), vec![1, 4]);
+    }
+
+    #[test]
+    fn every_row_marked_seen_leaves_the_new_rows_unchanged() {
+        let mut seen = Seen::default();
+        let hashes = [h(1), h(2), h(3)];
+        // Row 0 is stored (not a candidate); rows 1 and 2 are new.
+        assert_eq!(seen.new_rows_among(&hashes, &[1, 2]), vec![1, 2]);
+        seen.insert_all(&hashes);
+        assert!(seen.contains(&h(1)) && seen.contains(&h(3)) && !seen.contains(&h(4)));
+        assert_eq!(seen.len(), 3);
+        assert_eq!(seen.new_rows_among(&[h(2), h(4)], &[0, 1]), vec![1]);
     }
 
     #[test]
