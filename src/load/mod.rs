@@ -96,16 +96,14 @@ fn load_into(
         .as_ref()
         .map(|r| Spi::connect(|client| Replacing::start(client, r)))
         .transpose()?;
-    let also = replacement
-        .as_ref()
-        .map(|r| r.months.clone())
-        .unwrap_or_default();
+    let no_months = BTreeSet::new();
+    let also = replacement.as_ref().map_or(&no_months, |r| &r.months);
 
     let Plan {
         target,
         mut parts,
         mut star,
-    } = Spi::connect_mut(|client| plan(client, settings, &months, &also, &mut chunks, load_id))?;
+    } = Spi::connect_mut(|client| plan(client, settings, &months, also, &mut chunks, load_id))?;
 
     let mut progress = Progress::start(
         target.oid,

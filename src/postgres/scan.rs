@@ -4,6 +4,23 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use taxi_core::dedup::{key, Key, KeySet};
 
+/// The 1-based number of column `name` of `rel`, a trips table or partition (taxi_load checked
+/// its columns after locking it).
+///
+/// # Safety
+/// `rel` is an open relation.
+unsafe fn attnum(rel: pg_sys::Relation, name: &str) -> i32 {
+    let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
+    (0..tupdesc.len())
+        .find(|&i| {
+            tupdesc
+                .get(i)
+                .is_some_and(|a| !a.attisdropped && a.name() == name)
+        })
+        .expect("a column of the trips table: taxi_load checked them after locking it") as i32
+        + 1
+}
+
 /// Puts every stored trip into `stored` and returns how many there are, or None (and a partly
 /// filled set) as soon as there are more than `limit`. One sequential pass over the heap,
 /// reading only `row_hash` straight from each tuple (no SPI, no tuple copies); the scan uses
@@ -11,17 +28,7 @@ use taxi_core::dedup::{key, Key, KeySet};
 pub fn read_row_hashes(target: pg_sys::Oid, stored: &mut KeySet, limit: u64) -> Option<u64> {
     let n = unsafe {
         let rel = pg_sys::table_open(target, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
-        let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
-        let attnum = (0..tupdesc.len())
-            .find(|&i| {
-                tupdesc
-                    .get(i)
-                    .is_some_and(|a| !a.attisdropped && a.name() == "row_hash")
-            })
-            .expect(
-                "the target has a row_hash column: taxi_load checked its columns after locking it",
-            ) as i32
-            + 1;
+        let attnum = attnum(rel, "row_hash");
         let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
         let scan = pg_sys::table_beginscan(rel, snapshot, 0, std::ptr::null_mut());
         let mut n = 0u64;
@@ -92,19 +99,7 @@ pub fn read_row_hashes(target: pg_sys::Oid, stored: &mut KeySet, limit: u64) -> 
 pub fn row_hashes_of_loads(table: pg_sys::Oid, owners: &[i64], mut f: impl FnMut(&[u8])) {
     unsafe {
         let rel = pg_sys::table_open(table, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
-        let tupdesc = pgrx::PgTupleDesc::from_pg_unchecked((*rel).rd_att);
-        let attnum = |name: &str| {
-            (0..tupdesc.len())
-                .find(|&i| {
-                    tupdesc
-                        .get(i)
-                        .is_some_and(|a| !a.attisdropped && a.name() == name)
-                })
-                .expect("the trips table's columns: taxi_load checked them after locking it")
-                as i32
-                + 1
-        };
-        let (hash_at, load_at) = (attnum("row_hash"), attnum("load_id"));
+        let (hash_at, load_at) = (attnum(rel, "row_hash"), attnum(rel, "load_id"));
         let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
         let scan = pg_sys::table_beginscan(rel, snapshot, 0, std::ptr::null_mut());
         let slot = pg_sys::table_slot_create(rel, std::ptr::null_mut());
