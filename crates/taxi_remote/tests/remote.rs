@@ -1,0 +1,171 @@
+//! The client against the in-process test server: bytes, checksums, every fault, retries,
+//! timeouts and cancellation.
+
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use taxi_remote::testing::Server;
+use taxi_remote::{Client, RemoteError, RemoteFile, RemoteUrl, Settings};
+
+const SIZE: usize = 3 * (1 << 20) + 12_345;
+
+fn content() -> Vec<u8> {
+    // Not a repeating pattern: a block served at the wrong offset would show.
+    let mut x = 0x9e3779b97f4a7c15u64;
+    (0..SIZE)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+fn server() -> &'static (Server, Vec<u8>) {
+    static SERVER: OnceLock<(Server, Vec<u8>)> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("taxi_remote_test_{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let bytes = content();
+        std::fs::write(dir.join("f.bin"), &bytes).unwrap();
+        (Server::start(&dir, 0).unwrap(), bytes)
+    })
+}
+
+fn client(timeout_ms: u64, retries: u32) -> Client {
+    Client::new(Settings {
+        timeout: Duration::from_millis(timeout_ms),
+        retries,
+        backoff: Duration::from_millis(10),
+        ..Settings::default()
+    })
+    .unwrap()
+}
+
+fn url(prefix: &str) -> RemoteUrl {
+    RemoteUrl::parse(&server().0.url(prefix, "f.bin")).unwrap()
+}
+
+#[test]
+fn reads_ranges_and_checksum() {
+    let (_, bytes) = server();
+    let c = client(5000, 0);
+    let f = RemoteFile::open(&c, &url("ok")).unwrap();
+    assert_eq!(f.size(), SIZE as u64);
+    assert!(f.meta().version.is_some());
+    for (start, len) in [
+        (0u64, 4u64),
+        (SIZE as u64 - 8, 8),
+        (1_048_570, 20),
+        (5, 2_500_000),
+        (0, SIZE as u64),
+        (77, 0),
+    ] {
+        let got = f.read_at(start, len).unwrap();
+        assert_eq!(
+            &got[..],
+            &bytes[start as usize..(start + len) as usize],
+            "{start}+{len}"
+        );
+    }
+    assert!(f.read_at(SIZE as u64 - 1, 2).is_err());
+    use sha2::{Digest, Sha256};
+    let want: String = Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(f.sha256_hex().unwrap(), want);
+    assert_eq!(c.retries(), 0);
+}
+
+#[test]
+fn faults_are_named() {
+    let c = client(1500, 0);
+    let open = |p: &str| RemoteFile::open(&c, &url(p)).err();
+    assert!(matches!(
+        open("missing"),
+        Some(RemoteError::NotFound { status: 404, .. })
+    ));
+    assert!(matches!(
+        open("forbidden"),
+        Some(RemoteError::Forbidden { status: 403, .. })
+    ));
+    assert!(matches!(
+        open("down"),
+        Some(RemoteError::ServerError { status: 503, .. })
+    ));
+    assert!(matches!(
+        open("norange"),
+        Some(RemoteError::IgnoredRange { .. })
+    ));
+    let read = |p: &str| {
+        RemoteFile::open(&c, &url(p))
+            .unwrap()
+            .read_at(0, 100_000)
+            .unwrap_err()
+    };
+    assert!(
+        matches!(read("close"), RemoteError::Dropped { .. }),
+        "{:?}",
+        read("close")
+    );
+    assert!(
+        matches!(
+            read("short"),
+            RemoteError::WrongLength {
+                expected: 1_048_576,
+                got: 524_288,
+                ..
+            }
+        ),
+        "{:?}",
+        read("short")
+    );
+    assert!(matches!(read("changing"), RemoteError::Changed { .. }));
+    let started = Instant::now();
+    assert!(matches!(open("hang"), Some(RemoteError::Timeout { .. })));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let refused = RemoteFile::open(&c, &RemoteUrl::parse("http://127.0.0.1:9/x").unwrap()).err();
+    assert!(
+        matches!(refused, Some(RemoteError::Unreachable { .. })),
+        "{refused:?}"
+    );
+}
+
+#[test]
+fn transient_failures_are_retried_and_counted() {
+    let (_, bytes) = server();
+    let c = client(5000, 2);
+    let f = RemoteFile::open(&c, &url("flaky")).unwrap();
+    assert_eq!(&f.read_at(10, 10).unwrap()[..], &bytes[10..20]);
+    // Each distinct request failed once: the open, then the block read.
+    assert_eq!(c.retries(), 2);
+    // Retries are bounded: a server that keeps failing fails the read after 1 + 2 attempts.
+    let before = server().0.requests();
+    assert!(matches!(
+        RemoteFile::open(&c, &url("down")),
+        Err(RemoteError::ServerError { .. })
+    ));
+    assert_eq!(server().0.requests() - before, 3);
+    assert_eq!(c.retries(), 4);
+}
+
+#[test]
+fn a_wait_ends_when_aborted() {
+    let c = client(60_000, 0);
+    let aborter = c.clone();
+    let t = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        aborter.abort();
+    });
+    let started = Instant::now();
+    let e = RemoteFile::open(&c, &url("hang")).err();
+    t.join().unwrap();
+    assert!(matches!(e, Some(RemoteError::Canceled { .. })), "{e:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
+}
