@@ -26,6 +26,11 @@ fn sqlstate(class: Class) -> PgSqlErrorCode {
         Class::DataException => ERRCODE_DATA_EXCEPTION,
         Class::NullValueNotAllowed => ERRCODE_NULL_VALUE_NOT_ALLOWED,
         Class::SerializationFailure => ERRCODE_T_R_SERIALIZATION_FAILURE,
+        Class::ConnectionUnavailable => ERRCODE_SQLCLIENT_UNABLE_TO_ESTABLISH_SQLCONNECTION,
+        Class::ConnectionRejected => ERRCODE_SQLSERVER_REJECTED_ESTABLISHMENT_OF_SQLCONNECTION,
+        Class::ConnectionFailure => ERRCODE_CONNECTION_FAILURE,
+        Class::ProtocolViolation => ERRCODE_PROTOCOL_VIOLATION,
+        Class::QueryCanceled => ERRCODE_QUERY_CANCELED,
         Class::InternalError => ERRCODE_INTERNAL_ERROR,
     }
 }

@@ -1,6 +1,7 @@
 //! Every way a load can fail, in one documented enum. pgrx-free: the glue in `report.rs` maps each
 //! [`Class`] to its SQLSTATE exactly once.
 
+use taxi_remote::RemoteError;
 use thiserror::Error;
 
 /// The SQLSTATE family of an error. The mapping to PostgreSQL's error codes lives in
@@ -41,12 +42,23 @@ pub enum Class {
     NullValueNotAllowed,
     /// 40001: a concurrent replacement of the same file committed while this one waited.
     SerializationFailure,
+    /// 08001: the server of a remote source cannot be reached (or its TLS handshake fails).
+    ConnectionUnavailable,
+    /// 08004: the server of a remote source refuses access (HTTP 401/403).
+    ConnectionRejected,
+    /// 08006: the connection broke mid-file, or the server kept failing after the retries.
+    ConnectionFailure,
+    /// 08P01: the server answered in a way the loader cannot use (no byte ranges, wrong
+    /// lengths, redirects).
+    ProtocolViolation,
+    /// 57014: a request outlived `taxi.remote_timeout`.
+    QueryCanceled,
     /// XX000: a statement of the extension's own failed in a way its design rules out (a bug).
     InternalError,
 }
 
 impl Class {
-    pub const ALL: [Class; 18] = [
+    pub const ALL: [Class; 23] = [
         Class::UndefinedFile,
         Class::WrongObjectType,
         Class::InsufficientPrivilege,
@@ -64,6 +76,11 @@ impl Class {
         Class::DataException,
         Class::NullValueNotAllowed,
         Class::SerializationFailure,
+        Class::ConnectionUnavailable,
+        Class::ConnectionRejected,
+        Class::ConnectionFailure,
+        Class::ProtocolViolation,
+        Class::QueryCanceled,
         Class::InternalError,
     ];
 
@@ -86,6 +103,11 @@ impl Class {
             Class::DataException => "22000",
             Class::NullValueNotAllowed => "22004",
             Class::SerializationFailure => "40001",
+            Class::ConnectionUnavailable => "08001",
+            Class::ConnectionRejected => "08004",
+            Class::ConnectionFailure => "08006",
+            Class::ProtocolViolation => "08P01",
+            Class::QueryCanceled => "57014",
             Class::InternalError => "XX000",
         }
     }
@@ -120,6 +142,14 @@ pub enum LoadError {
     /// file name, whose outcome its snapshot cannot see.
     #[error("could not serialize the replacement of \"{name}\": another replacement of it ran meanwhile")]
     ReplacedMeanwhile { name: String },
+
+    /// Reading a remote source failed, or the source was refused before any request.
+    #[error("{0}")]
+    Remote(RemoteError),
+
+    /// Remote sources are for superusers and members of taxi_remote_reader.
+    #[error("permission denied to read remote source \"{url}\"")]
+    NoRemotePrivilege { url: String },
 
     #[error("relative path not allowed for taxi_load: \"{path}\"")]
     RelativePath { path: String },
@@ -214,6 +244,25 @@ impl LoadError {
             | LoadError::NoTablePrivilege { .. }
             | LoadError::NoRemovePrivilege { .. } => Class::InsufficientPrivilege,
             LoadError::ReplacedMeanwhile { .. } => Class::SerializationFailure,
+            LoadError::NoRemotePrivilege { .. } => Class::InsufficientPrivilege,
+            LoadError::Remote(e) => match e {
+                RemoteError::InvalidUrl { .. } => Class::InvalidParameterValue,
+                RemoteError::NotAllowed { .. } => Class::InsufficientPrivilege,
+                RemoteError::NotFound { .. } => Class::UndefinedFile,
+                RemoteError::Forbidden { .. } => Class::ConnectionRejected,
+                RemoteError::Unreachable { .. } | RemoteError::Tls { .. } => {
+                    Class::ConnectionUnavailable
+                }
+                RemoteError::Dropped { .. } | RemoteError::ServerError { .. } => {
+                    Class::ConnectionFailure
+                }
+                RemoteError::IgnoredRange { .. }
+                | RemoteError::WrongLength { .. }
+                | RemoteError::Redirected { .. }
+                | RemoteError::Other { .. } => Class::ProtocolViolation,
+                RemoteError::Changed { .. } => Class::SerializationFailure,
+                RemoteError::Timeout { .. } | RemoteError::Canceled { .. } => Class::QueryCanceled,
+            },
             LoadError::NotUpdated { .. } | LoadError::NotAPartition { .. } => {
                 Class::ObjectNotInPrerequisiteState
             }
@@ -265,6 +314,7 @@ impl LoadError {
             }
             LoadError::Io { source, .. } => Some(source.to_string()),
             LoadError::TooManyRejected { first, .. } => Some(format!("The first: {first}.")),
+            LoadError::Remote(e) => e.detail(),
             _ => None,
         }
     }
@@ -291,6 +341,10 @@ impl LoadError {
             }
             LoadError::ReplacedMeanwhile { .. } => {
                 "Nothing was written. Run the transaction again: it then sees what the other replacement did. Under READ COMMITTED replacements of one file simply take turns.".to_string()
+            }
+            LoadError::Remote(e) => e.hint(),
+            LoadError::NoRemotePrivilege { .. } => {
+                "Remote sources are read by the database server: only superusers and members of taxi_remote_reader may load them (GRANT taxi_remote_reader TO the role), and only from URLs taxi.allowed_sources lists.".to_string()
             }
             LoadError::RelativePath { .. } => {
                 "Give the absolute path of the file on the database server.".to_string()

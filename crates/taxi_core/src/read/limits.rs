@@ -12,8 +12,6 @@
 //! hundreds of megabytes that compresses to almost nothing. Every page header is read (not the
 //! pages) and the pages held at once are bounded too.
 
-use std::fs::File;
-use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -21,6 +19,8 @@ use parquet::column::page::{Page, PageReader};
 use parquet::file::metadata::ParquetMetaData;
 use parquet::file::reader::{ChunkReader, Length};
 use parquet::file::serialized_reader::SerializedPageReader;
+
+use super::input::Input;
 
 use crate::error::LoadError;
 use crate::trip::Kind;
@@ -124,7 +124,7 @@ pub struct Work {
 
 /// A column chunk's bytes, read from the file a window at a time.
 struct ChunkBytes<'f> {
-    file: &'f File,
+    file: &'f Input,
     end: u64,
     held_from: u64,
     held: Vec<u8>,
@@ -153,7 +153,12 @@ impl ChunkBytes<'_> {
 /// crate's decoder, given a damaged header, can spend seconds skipping a list of billions of
 /// empty elements (a 175 KB fuzz finding took 2 s to reject in a release build). The walk takes
 /// at least one byte per element, so its work is bounded by the chunk's size.
-fn page_sizes(file: &File, start: u64, len: u64, work: &mut Work) -> Result<(u64, u64), PageError> {
+fn page_sizes(
+    file: &Input,
+    start: u64,
+    len: u64,
+    work: &mut Work,
+) -> Result<(u64, u64), PageError> {
     let end = start.saturating_add(len);
     let (mut dictionary, mut largest) = (0u64, 0u64);
     let mut chunk = ChunkBytes {
@@ -202,7 +207,7 @@ enum PageError {
 /// file ends with "PAR1" (checked before).
 pub fn read_footer(
     path: &str,
-    file: &File,
+    file: &Input,
     file_len: u64,
     work: &mut Work,
 ) -> Result<Vec<u8>, LoadError> {
@@ -262,7 +267,7 @@ fn too_large(path: &str, detail: String) -> LoadError {
 /// with their logical kind and name.
 pub fn check(
     path: &str,
-    file: &File,
+    file: &Input,
     file_len: u64,
     metadata: &ParquetMetaData,
     leaves: &[(usize, Kind, &'static str)],

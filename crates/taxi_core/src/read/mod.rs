@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 use std::sync::Arc;
@@ -17,7 +16,9 @@ use parquet::arrow::arrow_reader::{
 };
 use parquet::arrow::ProjectionMask;
 use parquet::file::metadata::ParquetMetaDataReader;
+use parquet::file::reader::Length;
 
+pub mod input;
 pub mod limits;
 pub mod pipeline;
 pub mod raw;
@@ -31,6 +32,7 @@ use crate::error::{LoadError, ValueError};
 use crate::partition::Partition;
 use crate::threads;
 use crate::trip::{Rejected, TripBatch, Values, COLUMNS};
+use input::{Input, Source};
 
 const MAGIC: &[u8; 4] = b"PAR1";
 
@@ -80,6 +82,8 @@ pub struct TripReader {
     positions: Vec<Option<usize>>,
     total_rows: u64,
     next_row: u64,
+    /// For a remote source: what failed when the decoder reports an error.
+    input: Option<Input>,
 }
 
 impl TripReader {
@@ -94,11 +98,36 @@ impl TripReader {
         chunk_size: usize,
         work: &mut limits::Work,
     ) -> Result<TripReader, LoadError> {
-        let file = open_regular_file(path)?;
-        let file_size = file.metadata().map_err(|e| io(path, e))?.len();
+        Self::open_source(&Source::Local(path.into()), chunk_size, work)
+    }
+
+    /// Opens a server file or a remote object. A failed remote read is reported as what it
+    /// was (a timeout, a dropped connection …), not as the damage the reader saw.
+    pub fn open_source(
+        source: &Source,
+        chunk_size: usize,
+        work: &mut limits::Work,
+    ) -> Result<TripReader, LoadError> {
+        let file = source.open()?;
+        let failed = file.try_clone().map_err(|e| io(&source.name(), e))?;
+        Self::open_input(&source.name(), file, chunk_size, work)
+            .map_err(|e| failed.failure().map_or(e, LoadError::Remote))
+    }
+
+    fn open_input(
+        path: &str,
+        file: Input,
+        chunk_size: usize,
+        work: &mut limits::Work,
+    ) -> Result<TripReader, LoadError> {
+        let file_size = file.len();
         check_magic(path, &file, file_size)?;
         let footer = limits::read_footer(path, &file, file_size, work)?;
         let limits_file = file.try_clone().map_err(|e| io(path, e))?;
+        let remote = matches!(file, Input::Remote(_))
+            .then(|| file.try_clone())
+            .transpose()
+            .map_err(|e| io(path, e))?;
 
         let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
             path: path.into(),
@@ -155,6 +184,7 @@ impl TripReader {
             positions,
             total_rows,
             next_row: 0,
+            input: remote,
         })
     }
 
@@ -215,11 +245,22 @@ impl TripReader {
 /// [`TripReader::open`] accepted; rows whose pickup cannot be stored are not counted (the load
 /// rejects them), rows rejected for another column are (their month is merely looked at).
 pub fn partitions_of_file(path: &str) -> Result<BTreeMap<Partition, u64>, LoadError> {
+    partitions_of(&Source::Local(path.into()))
+}
+
+/// [`partitions_of_file`] of a server file or a remote object.
+pub fn partitions_of(source: &Source) -> Result<BTreeMap<Partition, u64>, LoadError> {
+    let file = source.open()?;
+    let failed = file.try_clone().map_err(|e| io(&source.name(), e))?;
+    partitions_of_input(&source.name(), file)
+        .map_err(|e| failed.failure().map_or(e, LoadError::Remote))
+}
+
+fn partitions_of_input(path: &str, file: Input) -> Result<BTreeMap<Partition, u64>, LoadError> {
     let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
         path: path.into(),
         detail: e.to_string(),
     };
-    let file = open_regular_file(path)?;
     let builder =
         guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file))?.map_err(corrupt)?;
     let matched = match_columns(path, builder.schema())?;
@@ -321,14 +362,18 @@ impl Iterator for TripReader {
 
     fn next(&mut self) -> Option<Self::Item> {
         let path = self.path.clone();
+        let remote_failure = || self.input.as_ref().and_then(Input::failure);
         let batch = match guarded(&path, || self.batches.next()) {
-            Err(e) => return Some(Err(e)),
+            Err(e) => return Some(Err(remote_failure().map_or(e, LoadError::Remote))),
             Ok(None) => return None,
             Ok(Some(Err(e))) => {
-                return Some(Err(LoadError::Corrupt {
-                    path,
-                    detail: e.to_string(),
-                }));
+                return Some(Err(remote_failure().map_or(
+                    LoadError::Corrupt {
+                        path,
+                        detail: e.to_string(),
+                    },
+                    LoadError::Remote,
+                )));
             }
             Ok(Some(Ok(batch))) => batch,
         };
@@ -345,7 +390,7 @@ fn io(path: &str, source: std::io::Error) -> LoadError {
     }
 }
 
-fn open_regular_file(path: &str) -> Result<File, LoadError> {
+pub(crate) fn open_regular_file(path: &str) -> Result<File, LoadError> {
     let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
         std::io::ErrorKind::NotFound => LoadError::NotFound { path: path.into() },
         _ => io(path, e),
@@ -361,12 +406,14 @@ fn open_regular_file(path: &str) -> Result<File, LoadError> {
 
 /// Tells "not parquet at all" from "parquet, but cut short" before the parquet crate gives its
 /// one generic footer error for both.
-fn check_magic(path: &str, mut file: &File, size: u64) -> Result<(), LoadError> {
+fn check_magic(path: &str, file: &Input, size: u64) -> Result<(), LoadError> {
     if size == 0 {
         return Err(LoadError::Empty { path: path.into() });
     }
     let mut head = [0u8; 4];
-    let n = file.read(&mut head).map_err(|e| io(path, e))?;
+    let n = if size >= 4 { 4 } else { size as usize };
+    file.read_exact_at(&mut head[..n], 0)
+        .map_err(|e| io(path, e))?;
     if n < 4 || &head != MAGIC {
         return Err(LoadError::NotParquet {
             path: path.into(),
@@ -374,11 +421,7 @@ fn check_magic(path: &str, mut file: &File, size: u64) -> Result<(), LoadError> 
         });
     }
     let mut tail = [0u8; 4];
-    let tail_ok = size >= 12
-        && file.seek(SeekFrom::End(-4)).is_ok()
-        && file.read_exact(&mut tail).is_ok()
-        && &tail == MAGIC;
-    file.seek(SeekFrom::Start(0)).map_err(|e| io(path, e))?;
+    let tail_ok = size >= 12 && file.read_exact_at(&mut tail, size - 4).is_ok() && &tail == MAGIC;
     if !tail_ok {
         return Err(LoadError::Corrupt {
             path: path.into(),

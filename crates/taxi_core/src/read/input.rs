@@ -1,0 +1,174 @@
+//! What a load reads: a server file or a remote object ([`taxi_remote::RemoteFile`]), both as
+//! bytes at offsets for the parquet reader and the checks before it. A remote object's bytes
+//! arrive from the network threads through its block cache; the parquet crate turns a failed
+//! read into text, so the object keeps the failure and [`Input::failure`] gives it back.
+
+use std::fs::File;
+use std::io::Read;
+use std::os::unix::fs::FileExt;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use parquet::errors::ParquetError;
+use parquet::file::reader::{ChunkReader, Length};
+use taxi_remote::{RemoteError, RemoteFile};
+
+use crate::error::LoadError;
+
+/// Where a load's bytes come from; cheap to clone (a remote object is opened, its size and
+/// version fixed, once per load).
+#[derive(Clone)]
+pub enum Source {
+    Local(String),
+    Remote(Arc<RemoteFile>),
+}
+
+impl Source {
+    /// The path, or the URL as the history shows it.
+    pub fn name(&self) -> String {
+        match self {
+            Source::Local(p) => p.clone(),
+            Source::Remote(f) => f.url().shown(),
+        }
+    }
+
+    pub fn is_remote(&self) -> bool {
+        matches!(self, Source::Remote(_))
+    }
+
+    pub fn size(&self) -> Option<u64> {
+        match self {
+            Source::Local(p) => std::fs::metadata(p).ok().map(|m| m.len()),
+            Source::Remote(f) => Some(f.size()),
+        }
+    }
+
+    /// SHA-256 of the bytes, lower-case hex.
+    pub fn sha256_hex(&self) -> Result<String, LoadError> {
+        match self {
+            Source::Local(p) => crate::files::sha256_hex(p).map_err(|source| LoadError::Io {
+                path: p.clone(),
+                source,
+            }),
+            Source::Remote(f) => f.sha256_hex().map_err(LoadError::Remote),
+        }
+    }
+
+    pub fn open(&self) -> Result<Input, LoadError> {
+        match self {
+            Source::Local(p) => super::open_regular_file(p).map(Input::Local),
+            Source::Remote(f) => Ok(Input::Remote(f.clone())),
+        }
+    }
+}
+
+/// An opened [`Source`].
+pub enum Input {
+    Local(File),
+    Remote(Arc<RemoteFile>),
+}
+
+impl Input {
+    pub fn try_clone(&self) -> std::io::Result<Input> {
+        Ok(match self {
+            Input::Local(f) => Input::Local(f.try_clone()?),
+            Input::Remote(r) => Input::Remote(r.clone()),
+        })
+    }
+
+    pub fn read_exact_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()> {
+        match self {
+            Input::Local(f) => f.read_exact_at(buf, at),
+            Input::Remote(r) => {
+                let bytes = r
+                    .read_at(at, buf.len() as u64)
+                    .map_err(std::io::Error::other)?;
+                buf.copy_from_slice(&bytes);
+                Ok(())
+            }
+        }
+    }
+
+    /// The first remote read that failed: what a load reports instead of the reader's text.
+    pub fn failure(&self) -> Option<RemoteError> {
+        match self {
+            Input::Local(_) => None,
+            Input::Remote(r) => r.failure(),
+        }
+    }
+}
+
+impl Length for Input {
+    fn len(&self) -> u64 {
+        match self {
+            Input::Local(f) => f.len(),
+            Input::Remote(r) => r.size(),
+        }
+    }
+}
+
+/// A remote object read forwards from an offset, a window at a time through its cache.
+pub struct RemoteRead {
+    file: Arc<RemoteFile>,
+    at: u64,
+    held: Bytes,
+}
+
+impl Read for RemoteRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.held.is_empty() {
+            let left = self.file.size().saturating_sub(self.at);
+            if left == 0 {
+                return Ok(0);
+            }
+            let want = left.min(64 * 1024);
+            self.held = self
+                .file
+                .read_at(self.at, want)
+                .map_err(std::io::Error::other)?;
+            self.at += want;
+        }
+        let n = buf.len().min(self.held.len());
+        buf[..n].copy_from_slice(&self.held[..n]);
+        self.held = self.held.slice(n..);
+        Ok(n)
+    }
+}
+
+pub enum InputRead {
+    Local(<File as ChunkReader>::T),
+    Remote(RemoteRead),
+}
+
+impl Read for InputRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            InputRead::Local(r) => r.read(buf),
+            InputRead::Remote(r) => r.read(buf),
+        }
+    }
+}
+
+impl ChunkReader for Input {
+    type T = InputRead;
+
+    fn get_read(&self, start: u64) -> parquet::errors::Result<InputRead> {
+        match self {
+            Input::Local(f) => f.get_read(start).map(InputRead::Local),
+            Input::Remote(r) => Ok(InputRead::Remote(RemoteRead {
+                file: r.clone(),
+                at: start.min(r.size()),
+                held: Bytes::new(),
+            })),
+        }
+    }
+
+    fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
+        match self {
+            Input::Local(f) => f.get_bytes(start, length),
+            Input::Remote(r) => r
+                .read_at(start, length as u64)
+                .map_err(|e| ParquetError::External(Box::new(e))),
+        }
+    }
+}
