@@ -31,6 +31,8 @@ CREATE TABLE taxi.load_runs (
     superseded_by   bigint,
     trip_months     date[],
     file_name       text GENERATED ALWAYS AS (pg_catalog.regexp_replace(file_path, '^.*/', '')) STORED,
+    source_version  text,
+    remote_retries  integer,
     CONSTRAINT load_runs_rows_add_up CHECK (status <> 'succeeded'
         OR rows_read = rows_inserted + rows_duplicate + rows_rejected),
     CONSTRAINT load_runs_failure_has_error CHECK (status <> 'failed' OR error_sqlstate IS NOT NULL)
@@ -41,6 +43,10 @@ COMMENT ON TABLE taxi.load_runs IS
     'One row per taxi_load call: file, checksum, who, when, status (running, succeeded, failed), row counts, quality flag counts, error';
 COMMENT ON COLUMN taxi.load_runs.file_sha256 IS
     'SHA-256 of the whole file: the identity taxi_load_dir uses (a renamed file is the same file)';
+COMMENT ON COLUMN taxi.load_runs.source_version IS
+    'A remote source''s version (its ETag) when the load opened it: every read of the load asked for it, and taxi_load_dir and taxi_load_months skip a file whose version and size are those of its current run';
+COMMENT ON COLUMN taxi.load_runs.remote_retries IS
+    'Requests to a remote source retried after a transient failure (taxi.remote_retries at most per request); NULL for a server file';
 COMMENT ON COLUMN taxi.load_runs.file_month IS
     'The month the file name states (…YYYY-MM.parquet), against which outside_file_month is flagged';
 COMMENT ON COLUMN taxi.load_runs.transaction_id IS
@@ -72,3 +78,13 @@ COMMENT ON COLUMN taxi.rejected_rows.raw IS
 
 SELECT pg_catalog.pg_extension_config_dump('taxi.load_runs', '');
 SELECT pg_catalog.pg_extension_config_dump('taxi.rejected_rows', '');
+
+-- Members of taxi_remote_reader may load http(s):// and s3:// sources (superusers always may);
+-- a role of the cluster, so it survives DROP EXTENSION and is shared by every database.
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_roles WHERE rolname = 'taxi_remote_reader') THEN
+        CREATE ROLE taxi_remote_reader NOLOGIN;
+    END IF;
+END
+$$;

@@ -3,6 +3,9 @@
 //! -1) once. The `taxi` prefix is reserved: a misspelt `taxi.*` setting is reported instead of
 //! silently accepted.
 
+use std::ffi::CString;
+use std::time::Duration;
+
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 use taxi_core::policy::{ProgressEvery, Settings, WriteSetting, MAX_CHUNK_SIZE};
 
@@ -55,6 +58,65 @@ static PROGRESS_EVERY: GucSetting<i32> = GucSetting::<i32>::new(0);
 /// record; thousands mean a file the loader misreads, whose rows should not all end up as
 /// jsonb in `taxi.rejected_rows`.
 static MAX_REJECTED_ROWS: GucSetting<i32> = GucSetting::<i32>::new(1000);
+
+/// `taxi.allowed_sources` (superuser-only, empty by default): comma-separated URL prefixes the
+/// server may read remote sources from. Empty: none.
+static ALLOWED_SOURCES: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+
+/// `taxi.remote_timeout` (user-settable, seconds, default 30): for one request to a remote
+/// source, connecting and reading its answer.
+static REMOTE_TIMEOUT: GucSetting<i32> = GucSetting::<i32>::new(30);
+
+/// `taxi.remote_retries` (user-settable, default 3): further attempts after a transient failure
+/// (connection refused or dropped, timeout, HTTP 5xx), with doubling backoff from 200 ms.
+static REMOTE_RETRIES: GucSetting<i32> = GucSetting::<i32>::new(3);
+
+/// `taxi.s3_endpoint`, `taxi.s3_region` (superuser-only): where s3:// URLs go; unset, the
+/// server's AWS_ENDPOINT_URL / AWS_REGION, else AWS itself.
+static S3_ENDPOINT: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static S3_REGION: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+
+/// `taxi.s3_access_key_id`, `taxi.s3_secret_access_key` (superuser-only, and only superusers can
+/// read them): S3 credentials; unset, the server's AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY;
+/// neither, unsigned requests (public buckets).
+static S3_ACCESS_KEY_ID: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+static S3_SECRET_ACCESS_KEY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
+
+fn text(setting: &GucSetting<Option<CString>>) -> Option<String> {
+    setting
+        .get()
+        .and_then(|c| c.into_string().ok())
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+}
+
+/// `taxi.allowed_sources`, split at commas.
+pub fn allowed_sources() -> Vec<String> {
+    text(&ALLOWED_SOURCES)
+        .map(|s| {
+            s.split(',')
+                .map(|p| p.trim().to_string())
+                .filter(|p| !p.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The remote client's settings, read once when a load starts.
+pub fn remote_settings() -> taxi_remote::Settings {
+    taxi_remote::Settings {
+        timeout: Duration::from_secs(REMOTE_TIMEOUT.get().max(1) as u64),
+        retries: REMOTE_RETRIES.get().max(0) as u32,
+        backoff: Duration::from_millis(200),
+        s3: taxi_remote::S3Settings {
+            endpoint: text(&S3_ENDPOINT),
+            region: text(&S3_REGION),
+            access_key_id: text(&S3_ACCESS_KEY_ID),
+            secret_access_key: text(&S3_SECRET_ACCESS_KEY),
+            session_token: None,
+        },
+    }
+}
 
 /// `taxi.chunk_size`.
 pub fn chunk_size() -> i64 {
@@ -165,6 +227,66 @@ pub fn init() {
         &WRITE_MODE,
         GucContext::Userset,
         GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"taxi.allowed_sources",
+        c"Comma-separated URL prefixes taxi_load may read remote sources from (http://, https://, s3://); empty allows none.",
+        c"Only superusers can set it: it keeps the loader from being turned into a probe of internal addresses.",
+        &ALLOWED_SOURCES,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"taxi.remote_timeout",
+        c"Seconds one request to a remote source may take, connecting and reading its answer.",
+        c"A request that takes longer fails (57014) or, while retries remain, is retried.",
+        &REMOTE_TIMEOUT,
+        1,
+        3600,
+        GucContext::Userset,
+        GucFlags::UNIT_S,
+    );
+    GucRegistry::define_int_guc(
+        c"taxi.remote_retries",
+        c"Further attempts after a transient failure of a request to a remote source (connection refused or dropped, timeout, HTTP 5xx).",
+        c"The wait doubles from 200 ms; taxi.load_runs.remote_retries counts them.",
+        &REMOTE_RETRIES,
+        0,
+        10,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"taxi.s3_endpoint",
+        c"Endpoint of s3:// URLs (an S3-compatible server); unset: the server's AWS_ENDPOINT_URL, else AWS.",
+        c"",
+        &S3_ENDPOINT,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"taxi.s3_region",
+        c"Region of s3:// URLs; unset: the server's AWS_REGION, else us-east-1.",
+        c"",
+        &S3_REGION,
+        GucContext::Suset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_string_guc(
+        c"taxi.s3_access_key_id",
+        c"Access key id for s3:// URLs; unset: the server's AWS_ACCESS_KEY_ID; neither: unsigned requests.",
+        c"",
+        &S3_ACCESS_KEY_ID,
+        GucContext::Suset,
+        GucFlags::SUPERUSER_ONLY | GucFlags::NO_SHOW_ALL,
+    );
+    GucRegistry::define_string_guc(
+        c"taxi.s3_secret_access_key",
+        c"Secret access key for s3:// URLs; unset: the server's AWS_SECRET_ACCESS_KEY.",
+        c"Only superusers can read it; it never appears in taxi.load_runs or in errors.",
+        &S3_SECRET_ACCESS_KEY,
+        GucContext::Suset,
+        GucFlags::SUPERUSER_ONLY | GucFlags::NO_SHOW_ALL,
     );
     pg_compat::reserve_guc_prefix(c"taxi");
 }

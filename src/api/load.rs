@@ -107,11 +107,40 @@ fn load_folder(
     let chunk_size = chunk_size.map_or_else(gucs::chunk_size, i64::from);
     let files = dir::load_dir(dir, pattern, chunk_size, gucs::load_settings(), replace)
         .unwrap_or_else(|e| report::raise(e, FUNCTION));
-    TableIterator::new(files.into_iter().map(|(path, outcome)| match outcome {
+    TableIterator::new(files.into_iter().map(file_row))
+}
+
+type FileRow = (
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<String>,
+);
+
+fn file_row((path, outcome): (String, Outcome)) -> FileRow {
+    match outcome {
         Outcome::Skipped(load_id) => (
             path,
             "skipped".into(),
             Some(load_id),
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ),
+        Outcome::NotFound => (
+            path,
+            "not_found".into(),
+            None,
             None,
             None,
             None,
@@ -147,7 +176,67 @@ fn load_folder(
                 Some(message),
             )
         }
-    }))
+    }
+}
+
+/// Loads every month from `from_month` to `to_month` (NULL: the current month) of a URL
+/// template such as `https://host/trip-data/yellow_tripdata_{yyyy}-{mm}.parquet` that was not
+/// loaded before, oldest first; one row per month. A month the server does not have (HTTP 404
+/// or 403) is `not_found`, not an error: the monthly job simply finds it next time.
+#[allow(clippy::type_complexity)]
+#[pg_extern(name = "taxi_load_months", volatile, parallel_unsafe)]
+fn load_months(
+    url_template: Option<&str>,
+    from_month: Option<pgrx::datum::Date>,
+    to_month: default!(Option<pgrx::datum::Date>, "NULL"),
+    replace: default!(Option<bool>, "false"),
+    chunk_size: default!(Option<i32>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(file, String),
+        name!(status, String),
+        name!(load_id, Option<i64>),
+        name!(rows_read, Option<i64>),
+        name!(rows_inserted, Option<i64>),
+        name!(rows_duplicate, Option<i64>),
+        name!(rows_rejected, Option<i64>),
+        name!(rows_removed, Option<i64>),
+        name!(error_sqlstate, Option<String>),
+        name!(error_message, Option<String>),
+    ),
+> {
+    const FUNCTION: &str = "taxi_load_months";
+    let (Some(template), Some(from), Some(replace)) = (url_template, from_month, replace) else {
+        report::raise(
+            LoadError::NullArgument {
+                function: FUNCTION,
+                arguments: "url_template, from_month and replace",
+            },
+            FUNCTION,
+        );
+    };
+    let to = to_month.unwrap_or_else(|| {
+        Spi::get_one::<pgrx::datum::Date>("SELECT pg_catalog.current_date")
+            .ok()
+            .flatten()
+            .unwrap_or(from)
+    });
+    if from.is_infinity() || from.is_neg_infinity() || to.is_infinity() || to.is_neg_infinity() {
+        report::raise(LoadError::InfiniteMonth { function: FUNCTION }, FUNCTION);
+    }
+    let month = |d: pgrx::datum::Date| (d.year(), d.month() as u32);
+    let chunk_size = chunk_size.map_or_else(gucs::chunk_size, i64::from);
+    let files = dir::load_months(
+        template,
+        month(from),
+        month(to),
+        chunk_size,
+        gucs::load_settings(),
+        replace,
+    )
+    .unwrap_or_else(|e| report::raise(e, FUNCTION));
+    TableIterator::new(files.into_iter().map(file_row))
 }
 
 /// The C symbols of taxi_load and taxi_load_dir as 0.1.0-0.4.0 defined them (fewer arguments):

@@ -1,17 +1,22 @@
-//! A folder load: every file of a folder whose content was not loaded before, in name order,
-//! each as its own recorded run. Identity is the file's SHA-256: a renamed copy is skipped, a
-//! re-published file with new content is loaded (replacing its earlier version with `replace`,
-//! beside it without). A failing file is recorded as failed and the
-//! others go on. Two concurrent calls serialize per content on an advisory lock held until
-//! their transactions end, so no content is loaded twice.
+//! Loads of many files: a folder (of the server, or an S3 prefix) and a range of months from a
+//! URL template. Every file whose content was not loaded before is loaded, in name (or month)
+//! order, each as its own recorded run. Identity is the file's SHA-256: a renamed copy is
+//! skipped, a re-published file with new content is loaded (replacing its earlier version with
+//! `replace`, beside it without). A remote file whose version (ETag) and size are those of its
+//! current run is skipped without being downloaded. A failing file is recorded as failed and the
+//! others go on. Two concurrent calls serialize per content on an advisory lock held until their
+//! transactions end, so no content is loaded twice.
 
 use pgrx::prelude::*;
 use taxi_core::error::LoadError;
 use taxi_core::files;
 use taxi_core::policy::Settings;
+use taxi_core::read::input::Source;
 use taxi_core::sql::history as sql;
+use taxi_remote::RemoteUrl;
 
-use crate::load::{self, history, Summary};
+use crate::load::history::Opened;
+use crate::load::{self, history, source, Summary};
 use crate::postgres::subxact::Failure;
 use crate::report::OrInternal;
 
@@ -21,9 +26,12 @@ pub enum Outcome {
     Skipped(i64),
     Succeeded(Option<i64>, Summary),
     Failed(Option<i64>, Failure),
+    /// taxi_load_months: the server has no file for the month (yet).
+    NotFound,
 }
 
-/// Loads the files of `dir` that match `pattern`; refuses the arguments before listing it.
+/// Loads the files of `dir` (a server folder or an s3:// prefix) that match `pattern`; refuses
+/// the arguments before listing it.
 pub fn load_dir(
     dir: &str,
     pattern: &str,
@@ -32,7 +40,25 @@ pub fn load_dir(
     replace: bool,
 ) -> Result<Vec<(String, Outcome)>, LoadError> {
     // The same checks as for one file, before the folder is even listed.
-    load::check_arguments(dir, chunk_size)?;
+    let chunk = load::check_arguments(dir, chunk_size)?;
+    if taxi_remote::is_remote(dir) {
+        let prefix = source::check(dir)?;
+        let listed = source::client()?
+            .list(&prefix)
+            .map_err(LoadError::Remote)
+            .inspect_err(source::raise_if_canceled)?;
+        let mut out = Vec::new();
+        for (url, _) in listed {
+            let name = taxi_core::versions::file_name(url.key().as_str()).to_string();
+            if !files::matches(pattern, &name) {
+                continue;
+            }
+            // Listed below an allowed prefix: allowed.
+            let outcome = remote_file(&url, chunk, settings, replace, false)?;
+            out.push((url.shown(), outcome));
+        }
+        return Ok(out);
+    }
     let paths = files::list(dir, pattern)?;
     let mut out = Vec::with_capacity(paths.len());
     for path in paths {
@@ -40,19 +66,104 @@ pub fn load_dir(
         // An unreadable file goes on to fail as a recorded run, with the reader's error.
         let sha = files::sha256_hex(&path).ok();
         if let Some(sha) = &sha {
-            Spi::run_with_args(sql::LOCK_CONTENT, &[sha.as_str().into()])
-                .or_internal("locking a file's content")?;
-            if let Some(load_id) = history::loaded_before(sha, replace) {
+            if let Some(load_id) = loaded_content(sha, replace)? {
                 out.push((path, Outcome::Skipped(load_id)));
                 continue;
             }
         }
         let (load_id, outcome) = load::run_file(&path, chunk_size, sha, settings, replace);
-        let outcome = match outcome {
-            Ok(s) => Outcome::Succeeded(load_id, s),
-            Err(f) => Outcome::Failed(load_id, f),
-        };
-        out.push((path, outcome));
+        out.push((path, finished(load_id, outcome)));
     }
     Ok(out)
+}
+
+/// Loads every month from `from` to `to` (both included) of `template` not loaded before; a
+/// month the server does not have is [`Outcome::NotFound`]. Every URL is checked (privilege,
+/// allow-list) before the first request.
+pub fn load_months(
+    template: &str,
+    from: (i32, u32),
+    to: (i32, u32),
+    chunk_size: i64,
+    settings: Settings,
+    replace: bool,
+) -> Result<Vec<(String, Outcome)>, LoadError> {
+    let chunk = taxi_core::policy::check_chunk_size(chunk_size)?;
+    let months = taxi_remote::months::range(from, to);
+    let mut urls = Vec::with_capacity(months.len());
+    for (y, m) in months {
+        let text = taxi_remote::months::expand(template, y, m).ok_or_else(|| {
+            LoadError::Remote(taxi_remote::RemoteError::InvalidUrl {
+                text: taxi_remote::location::shown_text(template),
+                why: "the template must name the year as {yyyy} and the month as {mm} (or {m})"
+                    .into(),
+            })
+        })?;
+        urls.push(source::check(&text)?);
+    }
+    let mut out = Vec::with_capacity(urls.len());
+    for url in urls {
+        let outcome = remote_file(&url, chunk, settings, replace, true)?;
+        out.push((url.shown(), outcome));
+    }
+    Ok(out)
+}
+
+/// One remote file of a folder or a range of months, with a client of its own (its retries are
+/// the run's).
+fn remote_file(
+    url: &RemoteUrl,
+    chunk: usize,
+    settings: Settings,
+    replace: bool,
+    missing_is_not_found: bool,
+) -> Result<Outcome, LoadError> {
+    check_for_interrupts!();
+    let client = source::client()?;
+    let name = url.shown();
+    let opened = |source| Opened {
+        name: name.clone(),
+        source,
+        client: Some(client.clone()),
+    };
+    let source = match source::open(&client, url) {
+        Err(LoadError::Remote(e)) if missing_is_not_found && e.is_not_published() => {
+            return Ok(Outcome::NotFound)
+        }
+        Err(e) => {
+            let (id, outcome) = load::run_opened(opened(Err(e)), chunk, None, settings, replace);
+            return Ok(finished(id, outcome));
+        }
+        Ok(s) => s,
+    };
+    if let (Source::Remote(f), Some(version)) = (&source, source::version(&source)) {
+        if let Some(load_id) = history::loaded_version(&name, &version, f.size()) {
+            return Ok(Outcome::Skipped(load_id));
+        }
+    }
+    let sha = match source.sha256_hex().inspect_err(source::raise_if_canceled) {
+        Ok(sha) => sha,
+        Err(e) => {
+            let (id, outcome) = load::run_opened(opened(Err(e)), chunk, None, settings, replace);
+            return Ok(finished(id, outcome));
+        }
+    };
+    if let Some(load_id) = loaded_content(&sha, replace)? {
+        return Ok(Outcome::Skipped(load_id));
+    }
+    let (id, outcome) = load::run_opened(opened(Ok(source)), chunk, Some(sha), settings, replace);
+    Ok(finished(id, outcome))
+}
+
+/// Locks content `sha` until the transaction ends, then finds its earlier load.
+fn loaded_content(sha: &str, replace: bool) -> Result<Option<i64>, LoadError> {
+    Spi::run_with_args(sql::LOCK_CONTENT, &[sha.into()]).or_internal("locking a file's content")?;
+    Ok(history::loaded_before(sha, replace))
+}
+
+fn finished(load_id: Option<i64>, outcome: Result<Summary, Failure>) -> Outcome {
+    match outcome {
+        Ok(s) => Outcome::Succeeded(load_id, s),
+        Err(f) => Outcome::Failed(load_id, f),
+    }
 }

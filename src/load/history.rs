@@ -12,11 +12,13 @@ use taxi_core::error::LoadError;
 use taxi_core::files;
 use taxi_core::policy;
 use taxi_core::quality::{self, FLAGS};
+use taxi_core::read::input::Source;
 use taxi_core::sql::history::{self as sql, Statement};
 use taxi_core::trip::Rejected;
 use taxi_core::versions::{self, Replacement};
 
 use crate::load::replace;
+use crate::load::source;
 use crate::load::summary::Summary;
 use crate::postgres::owner::{as_owner, extension_owner};
 use crate::postgres::subxact::{in_subtransaction, Failure};
@@ -75,22 +77,51 @@ impl Run {
     }
 }
 
-/// Runs `load` as a recorded run of `path`. `sha256`: the file's checksum if the caller has it
-/// (taxi_load_dir), else it is computed beside the load (before it, with `replace`: whether the
-/// file is a new version decides what the load does). Returns the load_id (None when the run
-/// could not even be recorded) and the outcome; on failure nothing of the load remains.
+/// What a run reads: its name in the history (the path, or the URL without its query), the
+/// source or why it could not be opened (recorded as the run's failure), and for a remote
+/// source the client, whose retries the history counts.
+pub struct Opened {
+    pub name: String,
+    pub source: Result<Source, LoadError>,
+    pub client: Option<taxi_remote::Client>,
+}
+
+impl Opened {
+    pub fn local(path: &str) -> Opened {
+        Opened {
+            name: path.to_string(),
+            source: Ok(Source::Local(path.to_string())),
+            client: None,
+        }
+    }
+}
+
+/// Runs `load` as a recorded run of `opened`. `sha256`: the file's checksum if the caller has
+/// it (taxi_load_dir), else it is computed beside the load (before it, with `replace`: whether
+/// the file is a new version decides what the load does). Returns the load_id (None when the
+/// run could not even be recorded) and the outcome; on failure nothing of the load remains.
 pub fn run(
-    path: &str,
+    opened: Opened,
     chunk_size: i64,
     sha256: Option<String>,
     max_rejected: Option<u64>,
     replace: bool,
-    load: impl FnOnce(&mut Run) -> Result<Summary, LoadError>,
+    load: impl FnOnce(&mut Run, &Source) -> Result<Summary, LoadError>,
 ) -> (Option<i64>, Result<Summary, Failure>) {
+    let Opened {
+        name: path,
+        source: opened_source,
+        client,
+    } = opened;
+    let path = path.as_str();
+    let retries = || client.as_ref().map(|c| c.retries().to_string());
     // An unreadable file fails in the load, with the reader's error.
-    let sha256 = match sha256 {
-        None if replace => files::sha256_hex(path).ok(),
-        given => given,
+    let sha256 = match (sha256, &opened_source) {
+        (None, Ok(source)) if replace => source
+            .sha256_hex()
+            .inspect_err(source::raise_if_canceled)
+            .ok(),
+        (given, _) => given,
     };
     let context = Spi::connect_mut(|c| {
         let row = c.update(sql::CONTEXT, Some(1), &[])?.first();
@@ -119,7 +150,12 @@ pub fn run(
         return (None, Err(Failure::Load(e)));
     }
 
-    let size = std::fs::metadata(path).ok().map(|m| m.len().to_string());
+    let size = opened_source
+        .as_ref()
+        .ok()
+        .and_then(Source::size)
+        .map(|n| n.to_string());
+    let version = opened_source.as_ref().ok().and_then(source::version);
     let month = quality::file_month(path).map(|(y, m)| format!("{y:04}-{m:02}-01"));
     let mut begin: Vec<Option<String>> = vec![
         Some(load_id.to_string()),
@@ -131,6 +167,7 @@ pub fn run(
         Some(unsafe { pg_sys::MyProcPid }.to_string()),
         Some(xid),
         Some(chunk_size.to_string()),
+        version,
     ];
     debug_assert_eq!(begin.len(), sql::BEGIN_PARAMS);
     // Under REPEATABLE READ or SERIALIZABLE the loading transaction could not see (and so not
@@ -144,7 +181,16 @@ pub fn run(
         .flatten()
             == Some(1);
 
-    let mut checksum = sha256.is_none().then(|| files::Background::start(path));
+    let mut checksum = match (&sha256, &opened_source) {
+        (None, Ok(Source::Local(p))) => Some(files::Background::start(p)),
+        (None, Ok(remote)) => {
+            let remote = remote.clone();
+            Some(files::Background::start_with(move || {
+                remote.sha256_hex().ok()
+            }))
+        }
+        _ => None,
+    };
     let mut run = Run {
         load_id,
         owner,
@@ -155,60 +201,70 @@ pub fn run(
         replacing: None,
     };
     let name = versions::file_name(path);
-    let outcome = in_subtransaction(|| {
-        if !autonomous {
-            statement_as_owner(owner, sql::BEGIN, &begin)?;
-        }
-        if replace {
-            run.replacing = replace::plan(owner, name, load_id, sha256.as_deref(), read_committed)?;
-        }
-        let summary = load(&mut run)?;
-        let sha = sha256
-            .clone()
-            .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
-        match &run.replacing {
-            Some(r) => replace::supersede(owner, load_id, &r.supersedes)?,
-            None if !replace && summary.rows_inserted > 0 => {
-                if let Some(sha) = &sha {
-                    replace::notice_other_versions(
-                        owner,
-                        name,
-                        load_id,
-                        sha,
-                        summary.rows_inserted,
-                    )?;
-                }
+    let outcome = match opened_source {
+        // Nothing was begun: the failure is recorded below.
+        Err(e) => Err(Failure::Load(e)),
+        Ok(source) => in_subtransaction(|| {
+            if !autonomous {
+                statement_as_owner(owner, sql::BEGIN, &begin)?;
             }
-            None => {}
-        }
-        let months: Vec<String> = summary
-            .months
-            .iter()
-            .map(|p| {
-                let (y, m) = p.month();
-                format!("{y:04}-{m:02}-01")
-            })
-            .collect();
-        let params = [
-            Some(load_id.to_string()),
-            sha,
-            Some(summary.rows_read.to_string()),
-            Some(summary.rows_inserted.to_string()),
-            Some(summary.rows_duplicate.to_string()),
-            Some(summary.rows_rejected.to_string()),
-            Some(quality::counts_json(&run.flag_counts)),
-            Some(summary.rows_removed.to_string()),
-            Some(format!("{{{}}}", months.join(","))),
-        ];
-        statement_as_owner(owner, sql::SUCCEED, &params)?;
-        Ok(summary)
-    });
+            if replace {
+                run.replacing =
+                    replace::plan(owner, name, load_id, sha256.as_deref(), read_committed)?;
+            }
+            let summary = load(&mut run, &source).inspect_err(source::raise_if_canceled)?;
+            let sha = sha256
+                .clone()
+                .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
+            match &run.replacing {
+                Some(r) => replace::supersede(owner, load_id, &r.supersedes)?,
+                None if !replace && summary.rows_inserted > 0 => {
+                    if let Some(sha) = &sha {
+                        replace::notice_other_versions(
+                            owner,
+                            name,
+                            load_id,
+                            sha,
+                            summary.rows_inserted,
+                        )?;
+                    }
+                }
+                None => {}
+            }
+            let months: Vec<String> = summary
+                .months
+                .iter()
+                .map(|p| {
+                    let (y, m) = p.month();
+                    format!("{y:04}-{m:02}-01")
+                })
+                .collect();
+            let params = [
+                Some(load_id.to_string()),
+                sha,
+                Some(summary.rows_read.to_string()),
+                Some(summary.rows_inserted.to_string()),
+                Some(summary.rows_duplicate.to_string()),
+                Some(summary.rows_rejected.to_string()),
+                Some(quality::counts_json(&run.flag_counts)),
+                Some(summary.rows_removed.to_string()),
+                Some(format!("{{{}}}", months.join(","))),
+                retries(),
+            ];
+            statement_as_owner(owner, sql::SUCCEED, &params)?;
+            Ok(summary)
+        }),
+    };
     if let Err(failure) = &outcome {
+        // A checksum thread still reading the remote source gives up now, not after its timeouts.
+        if let Some(c) = &client {
+            c.abort();
+        }
         let (sqlstate, message, detail) = failure.report();
         begin[3] = begin[3]
             .take()
             .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
-        begin.extend([Some(sqlstate), Some(message), detail]);
+        begin.extend([Some(sqlstate), Some(message), detail, retries()]);
         if !worker::run(owner, Statement::Fail, &begin) {
             warning!(
                 "taxi_load: could not record the failure of load {load_id} in taxi.load_runs: no background worker could run (see max_worker_processes)"
@@ -216,6 +272,20 @@ pub fn run(
         }
     }
     (Some(load_id), outcome)
+}
+
+/// The current succeeded run of `name` at `version` and `size` (a remote file unchanged since).
+pub fn loaded_version(name: &str, version: &str, size: u64) -> Option<i64> {
+    let owner = extension_owner()?;
+    let size = size as i64;
+    as_owner(owner, || {
+        Spi::get_one_with_args::<i64>(
+            sql::LOADED_VERSION,
+            &[name.into(), version.into(), size.into()],
+        )
+        .ok()
+        .flatten()
+    })
 }
 
 /// The load that already loaded content with checksum `sha256` (hex), if any; with `replace`,

@@ -9,6 +9,7 @@ pub mod history;
 pub mod indexes;
 pub mod partitions;
 pub mod replace;
+pub mod source;
 pub mod star;
 mod summary;
 pub mod trip_writer;
@@ -23,6 +24,8 @@ use taxi_core::error::LoadError;
 use taxi_core::facts;
 use taxi_core::partition::Partition;
 use taxi_core::policy::{self, Route, Settings};
+use taxi_core::read::input::Source;
+use taxi_core::read::limits::Work;
 use taxi_core::read::pipeline::{self, Decoded, Pipeline};
 use taxi_core::read::{self, TripReader};
 use taxi_core::sql;
@@ -38,8 +41,9 @@ use crate::postgres::owner;
 use crate::postgres::progress::Progress;
 use crate::postgres::subxact::Failure;
 
-/// Checks the arguments, then loads `path` as a recorded run. The load_id is None when the
-/// arguments were refused before a run began (nothing is recorded for them).
+/// Checks the arguments, then loads `path` (a server path or a remote URL) as a recorded run.
+/// The load_id is None when the arguments were refused before a run began (nothing is recorded
+/// for them: a refused remote source is refused before any connection).
 pub fn run_file(
     path: &str,
     chunk_size: i64,
@@ -47,24 +51,53 @@ pub fn run_file(
     settings: Settings,
     replace: bool,
 ) -> (Option<i64>, Result<Summary, Failure>) {
-    let chunk_size = match check_arguments(path, chunk_size) {
-        Ok(n) => n,
-        Err(e) => return (None, Err(Failure::Load(e))),
-    };
+    let checked = check_arguments(path, chunk_size).and_then(|n| {
+        if !taxi_remote::is_remote(path) {
+            return Ok((n, history::Opened::local(path)));
+        }
+        let url = source::check(path)?;
+        let client = source::client()?;
+        let source = source::open(&client, &url);
+        Ok((
+            n,
+            history::Opened {
+                name: url.shown(),
+                source,
+                client: Some(client),
+            },
+        ))
+    });
+    match checked {
+        Ok((n, opened)) => run_opened(opened, n, sha256, settings, replace),
+        Err(e) => (None, Err(Failure::Load(e))),
+    }
+}
+
+/// Loads an opened source as a recorded run (its failure to open, too, is recorded).
+pub fn run_opened(
+    opened: history::Opened,
+    chunk_size: usize,
+    sha256: Option<String>,
+    settings: Settings,
+    replace: bool,
+) -> (Option<i64>, Result<Summary, Failure>) {
     history::run(
-        path,
+        opened,
         chunk_size as i64,
         sha256,
         settings.max_rejected_rows,
         replace,
-        |run| load_into(run, path, chunk_size, settings),
+        |run, source| load_into(run, source, chunk_size, settings),
     )
 }
 
 /// The chunk size, the caller's privilege to read server files, the path: in this order, the
-/// first that fails is the error.
+/// first that fails is the error. A remote URL is checked by [`source::check`] instead.
 pub fn check_arguments(path: &str, chunk_size: i64) -> Result<usize, LoadError> {
     let chunk_size = policy::check_chunk_size(chunk_size)?;
+    if taxi_remote::is_remote(path) {
+        return Ok(chunk_size);
+    }
     if !owner::may_read_server_files() {
         return Err(LoadError::NoPrivilege { path: path.into() });
     }
@@ -75,7 +108,7 @@ pub fn check_arguments(path: &str, chunk_size: i64) -> Result<usize, LoadError> 
 /// The load itself, inside its run's subtransaction.
 fn load_into(
     run: &mut Run,
-    path: &str,
+    source: &Source,
     chunk_size: usize,
     settings: Settings,
 ) -> Result<Summary, LoadError> {
@@ -84,13 +117,13 @@ fn load_into(
     threads::configure(settings.workers);
     // Declared before the pipeline, so it drops after it: the pipeline's threads are joined first.
     let _pool = threads::PoolGuard;
-    let reader = TripReader::open(path, chunk_size)?;
+    let reader = TripReader::open_source(source, chunk_size, &mut Work::default())?;
     let file_rows = reader.total_rows();
-    let file_bytes = std::fs::metadata(path).map_or(0, |m| m.len());
+    let file_bytes = source.size().unwrap_or(0);
     // Decoding and hashing start now, in the background, while the months are read and locked.
     let ahead = pipeline::chunks_ahead(chunk_size, policy::PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
-    let months = read::partitions_of_file(path)?;
+    let months = read::partitions_of(source)?;
     let replacement = run.replacing.clone();
     let replacing = replacement
         .as_ref()

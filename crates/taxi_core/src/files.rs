@@ -96,10 +96,16 @@ pub struct Background(
 
 impl Background {
     pub fn start(path: &str) -> Background {
-        let (tx, rx) = std::sync::mpsc::channel();
         let path = path.to_string();
+        Self::start_with(move || sha256_hex(&path).ok())
+    }
+
+    /// Runs `checksum` on a thread of its own (a remote source's: it reads the object again,
+    /// while the load reads it).
+    pub fn start_with(checksum: impl FnOnce() -> Option<String> + Send + 'static) -> Background {
+        let (tx, rx) = std::sync::mpsc::channel();
         let handle = crate::threads::spawn_without_signals("taxi_loader-sha256", move || {
-            if let Ok(hex) = sha256_hex(&path) {
+            if let Some(hex) = checksum() {
                 let _ = tx.send(hex);
             }
         });

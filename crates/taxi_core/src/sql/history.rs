@@ -29,37 +29,41 @@ impl Statement {
 }
 
 /// The parameters of [`BEGIN`] (and the first ones of [`FAIL`]), in order.
-pub const BEGIN_PARAMS: usize = 9;
+pub const BEGIN_PARAMS: usize = 10;
 
 /// A load starts: $1 load_id, $2 path, $3 size, $4 sha256 (hex), $5 file month, $6 role,
-/// $7 backend pid, $8 transaction id, $9 chunk_size.
+/// $7 backend pid, $8 transaction id, $9 chunk_size, $10 the remote source's version (ETag).
 pub const BEGIN: &str = "\
 INSERT INTO taxi.load_runs (load_id, file_path, file_size, file_sha256, file_month, loaded_by,
-                            backend_pid, transaction_id, started_at, status, chunk_size)
+                            backend_pid, transaction_id, started_at, status, chunk_size,
+                            source_version)
 VALUES ($1::pg_catalog.int8, $2, $3::pg_catalog.int8,
         pg_catalog.decode($4, 'hex'), $5::pg_catalog.date, $6::pg_catalog.name,
         $7::pg_catalog.int4, $8::pg_catalog.xid8, pg_catalog.clock_timestamp(), 'running',
-        $9::pg_catalog.int4)";
+        $9::pg_catalog.int4, $10)";
 
-/// A load failed: the [`BEGIN`] parameters, then $10 SQLSTATE, $11 message, $12 detail. Inserts
+/// A load failed: the [`BEGIN`] parameters, then $11 SQLSTATE, $12 message, $13 detail, $14
+/// retries of remote requests (NULL: a server file). Inserts
 /// the row if the start was not recorded autonomously (it was rolled back with the load).
 pub const FAIL: &str = "\
 INSERT INTO taxi.load_runs AS r (load_id, file_path, file_size, file_sha256, file_month, loaded_by,
                                  backend_pid, transaction_id, started_at, status, chunk_size,
-                                 finished_at, error_sqlstate, error_message, error_detail)
+                                 source_version, finished_at, error_sqlstate, error_message,
+                                 error_detail, remote_retries)
 VALUES ($1::pg_catalog.int8, $2, $3::pg_catalog.int8,
         pg_catalog.decode($4, 'hex'), $5::pg_catalog.date, $6::pg_catalog.name,
         $7::pg_catalog.int4, $8::pg_catalog.xid8, pg_catalog.clock_timestamp(), 'failed',
-        $9::pg_catalog.int4, pg_catalog.clock_timestamp(), $10, $11, $12)
+        $9::pg_catalog.int4, $10, pg_catalog.clock_timestamp(), $11, $12, $13,
+        $14::pg_catalog.int4)
 ON CONFLICT (load_id) DO UPDATE
    SET status = 'failed', finished_at = excluded.finished_at,
        file_sha256 = coalesce(excluded.file_sha256, r.file_sha256),
        error_sqlstate = excluded.error_sqlstate, error_message = excluded.error_message,
-       error_detail = excluded.error_detail";
+       error_detail = excluded.error_detail, remote_retries = excluded.remote_retries";
 
 /// A load succeeded, in its own transaction: $1 load_id, $2 sha256 (hex), $3 read, $4 inserted,
 /// $5 duplicate, $6 rejected, $7 flag counts (json), $8 removed (earlier versions' trips),
-/// $9 the months it inserted trips into (a date[] literal).
+/// $9 the months it inserted trips into (a date[] literal), $10 retries of remote requests.
 pub const SUCCEED: &str = "\
 UPDATE taxi.load_runs
    SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
@@ -67,7 +71,7 @@ UPDATE taxi.load_runs
        rows_read = $3::pg_catalog.int8, rows_inserted = $4::pg_catalog.int8,
        rows_duplicate = $5::pg_catalog.int8, rows_rejected = $6::pg_catalog.int8,
        flag_counts = $7::pg_catalog.jsonb, rows_removed = $8::pg_catalog.int8,
-       trip_months = $9::pg_catalog.date[]
+       trip_months = $9::pg_catalog.date[], remote_retries = $10::pg_catalog.int4
  WHERE load_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8";
 
 /// Whether the start of load $1 is recorded (visible to this transaction).
@@ -119,6 +123,15 @@ SELECT load_id FROM taxi.load_runs
    AND (NOT $2::pg_catalog.bool OR superseded_by IS NULL)
  ORDER BY load_id LIMIT 1";
 
+/// The current succeeded run of source $1 (path or URL) at version $2 (ETag) and size $3: a
+/// remote file unchanged since, skipped without downloading it to compute its checksum.
+pub const LOADED_VERSION: &str = "\
+SELECT load_id FROM taxi.load_runs
+ WHERE file_path OPERATOR(pg_catalog.=) $1 AND source_version OPERATOR(pg_catalog.=) $2
+   AND file_size OPERATOR(pg_catalog.=) $3::pg_catalog.int8
+   AND status OPERATOR(pg_catalog.=) 'succeeded' AND superseded_by IS NULL
+ ORDER BY load_id DESC LIMIT 1";
+
 /// Serializes concurrent folder loads of the same content ($1: checksum, hex) until commit.
 pub const LOCK_CONTENT: &str = "\
 SELECT pg_catalog.pg_advisory_xact_lock(1413568585,
@@ -135,7 +148,7 @@ mod tests {
         }
         assert_eq!(Statement::from_number(0), None);
         // FAIL takes BEGIN's parameters first, then three of its own.
-        assert!(BEGIN.contains("$9") && !BEGIN.contains("$10"));
-        assert!(FAIL.contains("$12") && !FAIL.contains("$13"));
+        assert!(BEGIN.contains("$10") && !BEGIN.contains("$11"));
+        assert!(FAIL.contains("$14") && !FAIL.contains("$15"));
     }
 }
