@@ -24,7 +24,7 @@ use taxi_core::error::LoadError;
 use taxi_core::facts;
 use taxi_core::partition::Partition;
 use taxi_core::policy::{self, Route, Settings};
-use taxi_core::read::input::Source;
+use taxi_core::read::input::{AbortOnDrop, Source};
 use taxi_core::read::limits::Work;
 use taxi_core::read::pipeline::{self, Decoded, Pipeline};
 use taxi_core::read::{self, TripReader};
@@ -123,6 +123,8 @@ fn load_into(
     // Decoding and hashing start now, in the background, while the months are read and locked.
     let ahead = pipeline::chunks_ahead(chunk_size, policy::PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
+    // Dropped before the pipeline: on failure its reader thread stops waiting on the network.
+    let network = AbortOnDrop::new(source);
     let months = read::partitions_of(source)?;
     let replacement = run.replacing.clone();
     let replacing = replacement
@@ -267,6 +269,7 @@ fn load_into(
         replacing.map_or(Ok(0), |r| r.remove(client, &seen))
     })?;
     progress.resume();
+    network.disarm();
     Ok(Summary {
         workers: threads::workers().unwrap_or(0),
         mode,

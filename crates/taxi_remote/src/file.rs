@@ -84,6 +84,11 @@ impl RemoteFile {
         &self.meta
     }
 
+    /// Makes every wait for this object, now and later, give up (the load it serves ends).
+    pub fn abort(&self) {
+        self.client.abort();
+    }
+
     /// The first read that failed, if one did.
     pub fn failure(&self) -> Option<RemoteError> {
         self.failure

@@ -10,6 +10,7 @@
 //! | `/close/`     | sends half the body of a range longer than a byte, then hangs up       |
 //! | `/short/`     | sends half the body of such a range, with a Content-Length saying so   |
 //! | `/hang/`      | reads the request and never answers                                    |
+//! | `/stall/`     | answers the first byte (a client's probe), never a longer range        |
 //! | `/norange/`   | ignores Range: 200 and the whole file                                  |
 //! | `/changing/`  | gives the file a new ETag after the first request (a re-publication)   |
 //! | `/forbidden/` | 403                                                                    |
@@ -206,6 +207,10 @@ fn serve(stream: TcpStream, state: &State) {
                     ("ETag", etag),
                     ("Content-Range", format!("bytes {a}-{b}/{total}")),
                 ];
+                if slice.len() > 1 && prefix == "stall" {
+                    std::thread::sleep(Duration::from_secs(3600));
+                    return;
+                }
                 if slice.len() > 1 && (prefix == "close" || prefix == "short") {
                     let half = &slice[..slice.len() / 2];
                     let length = if prefix == "close" {

@@ -62,6 +62,32 @@ impl Source {
     }
 }
 
+/// While armed, gives up every network wait of a remote source when dropped: a load that fails
+/// or is cancelled must not wait for its reader thread's request to time out before it can join
+/// it. Disarmed when the load succeeded (its checksum thread may still be reading).
+pub struct AbortOnDrop(Option<Arc<RemoteFile>>);
+
+impl AbortOnDrop {
+    pub fn new(source: &Source) -> AbortOnDrop {
+        AbortOnDrop(match source {
+            Source::Remote(f) => Some(f.clone()),
+            Source::Local(_) => None,
+        })
+    }
+
+    pub fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        if let Some(f) = &self.0 {
+            f.abort();
+        }
+    }
+}
+
 /// An opened [`Source`].
 pub enum Input {
     Local(File),
