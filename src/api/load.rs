@@ -217,7 +217,7 @@ fn load_months(
         );
     };
     let to = to_month.unwrap_or_else(|| {
-        Spi::get_one::<pgrx::datum::Date>("SELECT pg_catalog.current_date")
+        Spi::get_one::<pgrx::datum::Date>("SELECT CURRENT_DATE")
             .ok()
             .flatten()
             .unwrap_or(from)

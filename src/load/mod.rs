@@ -98,6 +98,12 @@ pub fn check_arguments(path: &str, chunk_size: i64) -> Result<usize, LoadError> 
     if taxi_remote::is_remote(path) {
         return Ok(chunk_size);
     }
+    if let Some((scheme, _)) = path.split_once("://") {
+        return Err(LoadError::Remote(taxi_remote::RemoteError::InvalidUrl {
+            text: taxi_remote::location::shown_text(path),
+            why: format!("the scheme {scheme}:// is not one of http, https and s3"),
+        }));
+    }
     if !owner::may_read_server_files() {
         return Err(LoadError::NoPrivilege { path: path.into() });
     }

@@ -8,5 +8,6 @@ mod history;
 mod indexes;
 mod load;
 mod partitions;
+mod remote;
 mod replace;
 mod star;

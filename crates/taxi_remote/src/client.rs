@@ -218,7 +218,7 @@ impl Client {
             .into_iter()
             .map(|(key, size)| (prefix.with_key(&key), size))
             .collect();
-        out.sort_by(|a, b| a.0.key().cmp(&b.0.key()));
+        out.sort_by_key(|a| a.0.key());
         Ok(out)
     }
 
