@@ -39,6 +39,7 @@ mod tests {
                 year: 2018,
                 month,
                 seed,
+                duplicate_rate: 0.0,
                 ..Options::default()
             },
             2018,
@@ -107,13 +108,20 @@ mod tests {
         wait_for_other_loads();
         Spi::run("CREATE ROLE remote_test_plain").unwrap();
         Spi::run("SET LOCAL ROLE remote_test_plain").unwrap();
-        let e = load_error(&url, 1000);
+        let refused = crate::load::source::check(&url).err();
         Spi::run("RESET ROLE").unwrap();
-        assert!(
-            e.starts_with("42501: permission denied to read remote source"),
-            "{e}"
-        );
-        assert!(e.contains("taxi_remote_reader"), "{e}");
+        let refused = refused.expect("refused");
+        assert_eq!(refused.class().sqlstate(), "42501");
+        assert!(refused
+            .to_string()
+            .starts_with("permission denied to read remote source"));
+        assert!(refused.hint().unwrap().contains("taxi_remote_reader"));
+        // A member may.
+        Spi::run("CREATE ROLE remote_test_member IN ROLE taxi_remote_reader").unwrap();
+        Spi::run("SET LOCAL ROLE remote_test_member").unwrap();
+        let member = crate::load::source::check(&url).map(|u| u.shown());
+        Spi::run("RESET ROLE").unwrap();
+        assert_eq!(member.unwrap(), url);
         assert_eq!(server().requests(), before);
         assert_eq!(
             count("SELECT count(*) FROM taxi.load_runs WHERE file_path LIKE 'http%refused%'"),
