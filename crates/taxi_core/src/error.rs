@@ -298,6 +298,9 @@ impl LoadError {
             | LoadError::Corrupt { detail, .. }
             | LoadError::TooLarge { detail, .. }
             | LoadError::Internal { detail, .. } => Some(detail.clone()),
+            LoadError::InfiniteMonth { function } if *function == "taxi_load_months" => {
+                Some("Pass any day of the first and of the last month to load.".into())
+            }
             LoadError::InfiniteMonth { .. } => {
                 Some("Pass any day of the month to rebuild, or NULL for every month.".into())
             }

@@ -140,6 +140,7 @@ fn serve(stream: TcpStream, state: &State) {
             "close",
             "short",
             "hang",
+            "stall",
             "norange",
             "changing",
             "forbidden",
