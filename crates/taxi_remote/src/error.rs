@@ -88,7 +88,6 @@ impl RemoteError {
             | RemoteError::Tls { detail, .. }
             | RemoteError::Dropped { detail, .. }
             | RemoteError::Other { detail, .. } => Some(detail.clone()),
-            RemoteError::InvalidUrl { .. } => None,
             _ => None,
         }
     }

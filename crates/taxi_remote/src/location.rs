@@ -83,7 +83,9 @@ impl RemoteUrl {
     /// The object's key below [`RemoteUrl::base`], percent-decoded.
     pub fn key(&self) -> String {
         let path = self.url.path().trim_start_matches('/');
-        percent_decode(path)
+        percent_encoding::percent_decode_str(path)
+            .decode_utf8_lossy()
+            .into_owned()
     }
 
     /// This URL with `name` in place of its last path component's successors: for listing an
@@ -156,25 +158,6 @@ pub fn shown_text(text: &str) -> String {
         }
         None => base.to_string(),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' && i + 3 <= bytes.len() {
-            let hex = std::str::from_utf8(&bytes[i + 1..i + 3]).ok();
-            if let Some(b) = hex.and_then(|h| u8::from_str_radix(h, 16).ok()) {
-                out.push(b);
-                i += 3;
-                continue;
-            }
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]

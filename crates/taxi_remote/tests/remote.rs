@@ -1,8 +1,9 @@
 //! The client against the in-process test server: bytes, checksums, every fault, retries,
 //! timeouts and cancellation.
 
+use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use taxi_remote::testing::Server;
 use taxi_remote::{Client, RemoteError, RemoteFile, RemoteUrl, Settings};
@@ -123,9 +124,8 @@ fn faults_are_named() {
         read("short")
     );
     assert!(matches!(read("changing"), RemoteError::Changed { .. }));
-    let started = Instant::now();
+    // The server never answers: the request's timeout ends it, as a timeout.
     assert!(matches!(open("hang"), Some(RemoteError::Timeout { .. })));
-    assert!(started.elapsed() < Duration::from_secs(5));
     let refused = RemoteFile::open(&c, &RemoteUrl::parse("http://127.0.0.1:9/x").unwrap()).err();
     assert!(
         matches!(refused, Some(RemoteError::Unreachable { .. })),
@@ -141,13 +141,14 @@ fn transient_failures_are_retried_and_counted() {
     assert_eq!(&f.read_at(10, 10).unwrap()[..], &bytes[10..20]);
     // Each distinct request failed once: the open, then the block read.
     assert_eq!(c.retries(), 2);
-    // Retries are bounded: a server that keeps failing fails the read after 1 + 2 attempts.
-    let before = server().0.requests();
+    // Retries are bounded: a server that keeps failing fails the read after 1 + 2 attempts
+    // (counted by the client: the other tests share the server).
+    let before = c.stats().requests.load(Ordering::Relaxed);
     assert!(matches!(
         RemoteFile::open(&c, &url("down")),
         Err(RemoteError::ServerError { .. })
     ));
-    assert_eq!(server().0.requests() - before, 3);
+    assert_eq!(c.stats().requests.load(Ordering::Relaxed) - before, 3);
     assert_eq!(c.retries(), 4);
 }
 
@@ -159,13 +160,8 @@ fn a_wait_ends_when_aborted() {
         std::thread::sleep(Duration::from_millis(300));
         aborter.abort();
     });
-    let started = Instant::now();
+    // The request's timeout is a minute away: only the abort can end the wait, as a cancel.
     let e = RemoteFile::open(&c, &url("hang")).err();
     t.join().unwrap();
     assert!(matches!(e, Some(RemoteError::Canceled { .. })), "{e:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(5),
-        "{:?}",
-        started.elapsed()
-    );
 }
