@@ -9,7 +9,8 @@ use std::sync::mpsc::{channel, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::{GetOptions, GetRange, ObjectStore, ObjectStoreExt, RetryConfig};
 use reqwest::header::{CONTENT_RANGE, ETAG, IF_MATCH, RANGE};
@@ -377,10 +378,16 @@ impl Client {
                             got: last + 1 - first,
                         });
                     }
-                    response
-                        .bytes()
+                    let mut response = response;
+                    let mut body = Body::new(&shown, expected);
+                    while let Some(chunk) = response
+                        .chunk()
                         .await
-                        .map_err(|e| http_error(&shown, e, seconds))
+                        .map_err(|e| http_error(&shown, e, seconds))?
+                    {
+                        body.push(&chunk)?;
+                    }
+                    Ok(body.finish())
                 })?
             }
             Scheme::S3 => {
@@ -397,7 +404,12 @@ impl Client {
                         .get_opts(&path, options)
                         .await
                         .map_err(|e| s3_error(&shown, e))?;
-                    result.bytes().await.map_err(|e| s3_error(&shown, e))
+                    let mut stream = result.into_stream();
+                    let mut body = Body::new(&shown, expected);
+                    while let Some(chunk) = stream.next().await {
+                        body.push(&chunk.map_err(|e| s3_error(&shown, e))?)?;
+                    }
+                    Ok(body.finish())
                 })?
             }
         };
@@ -636,6 +648,42 @@ fn strip_urls(text: &str) -> String {
         }
     }
     out
+}
+
+/// A response body gathered into one buffer of the length asked for, allocated once: collecting
+/// it frame by frame and then joining the frames would hold every range twice at its peak, and
+/// a server that sends more than it announced is stopped at the first byte too many.
+struct Body<'a> {
+    shown: &'a str,
+    expected: u64,
+    bytes: BytesMut,
+}
+
+impl<'a> Body<'a> {
+    fn new(shown: &'a str, expected: u64) -> Body<'a> {
+        Body {
+            shown,
+            expected,
+            bytes: BytesMut::with_capacity(expected as usize),
+        }
+    }
+
+    fn push(&mut self, chunk: &[u8]) -> Result<(), RemoteError> {
+        let got = (self.bytes.len() + chunk.len()) as u64;
+        if got > self.expected {
+            return Err(RemoteError::WrongLength {
+                url: self.shown.to_string(),
+                expected: self.expected,
+                got,
+            });
+        }
+        self.bytes.extend_from_slice(chunk);
+        Ok(())
+    }
+
+    fn finish(self) -> Bytes {
+        self.bytes.freeze()
+    }
 }
 
 #[cfg(test)]

@@ -144,10 +144,18 @@ impl RemoteFile {
             let lo = from * BLOCK;
             let hi = ((last + 1) * BLOCK).min(self.meta.size);
             let fetched = self.client.read(&self.url, &self.meta, lo, hi)?;
+            let several = last > from;
             for b in from..=last {
                 let at = ((b - from) * BLOCK) as usize;
                 let to = (at + BLOCK as usize).min(fetched.len());
-                let block = fetched.slice(at..to);
+                // A block of a longer fetch gets a buffer of its own: as a slice it would keep
+                // the whole fetch alive until its last block left the cache, and the cache's
+                // bound would no longer be BLOCKS megabytes.
+                let block = if several {
+                    Bytes::copy_from_slice(&fetched[at..to])
+                } else {
+                    fetched.clone()
+                };
                 cache.put(b, block.clone());
                 parts[(b - first) as usize] = Some(block);
             }
