@@ -340,7 +340,6 @@ impl Client {
         end: u64,
     ) -> Result<Bytes, RemoteError> {
         let shown = url.shown();
-        let wanted = shown.clone();
         let expected = end - start;
         let bytes = match url.scheme() {
             Scheme::Http => {
@@ -387,7 +386,7 @@ impl Client {
                     {
                         body.push(&chunk)?;
                     }
-                    Ok(body.finish())
+                    body.finish()
                 })?
             }
             Scheme::S3 => {
@@ -409,17 +408,10 @@ impl Client {
                     while let Some(chunk) = stream.next().await {
                         body.push(&chunk.map_err(|e| s3_error(&shown, e))?)?;
                     }
-                    Ok(body.finish())
+                    body.finish()
                 })?
             }
         };
-        if bytes.len() as u64 != expected {
-            return Err(RemoteError::WrongLength {
-                url: wanted,
-                expected,
-                got: bytes.len() as u64,
-            });
-        }
         Ok(bytes)
     }
 
@@ -652,7 +644,8 @@ fn strip_urls(text: &str) -> String {
 
 /// A response body gathered into one buffer of the length asked for, allocated once: collecting
 /// it frame by frame and then joining the frames would hold every range twice at its peak, and
-/// a server that sends more than it announced is stopped at the first byte too many.
+/// a server that sends more than it announced is stopped at the first byte too many; one that
+/// sends less is found at the end.
 struct Body<'a> {
     shown: &'a str,
     expected: u64,
@@ -681,8 +674,17 @@ impl<'a> Body<'a> {
         Ok(())
     }
 
-    fn finish(self) -> Bytes {
-        self.bytes.freeze()
+    /// The body, if it was as long as asked for.
+    fn finish(self) -> Result<Bytes, RemoteError> {
+        let got = self.bytes.len() as u64;
+        if got != self.expected {
+            return Err(RemoteError::WrongLength {
+                url: self.shown.to_string(),
+                expected: self.expected,
+                got,
+            });
+        }
+        Ok(self.bytes.freeze())
     }
 }
 
