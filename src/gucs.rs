@@ -4,7 +4,6 @@
 //! silently accepted.
 
 use std::ffi::CString;
-use std::time::Duration;
 
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting, PostgresGucEnum};
 use taxi_core::policy::{ProgressEvery, Settings, WriteSetting, MAX_CHUNK_SIZE};
@@ -82,6 +81,7 @@ static S3_REGION: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::n
 static S3_ACCESS_KEY_ID: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 static S3_SECRET_ACCESS_KEY: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(None);
 
+#[cfg(feature = "remote")]
 fn text(setting: &GucSetting<Option<CString>>) -> Option<String> {
     setting
         .get()
@@ -91,6 +91,7 @@ fn text(setting: &GucSetting<Option<CString>>) -> Option<String> {
 }
 
 /// `taxi.allowed_sources`, split at commas.
+#[cfg(feature = "remote")]
 pub fn allowed_sources() -> Vec<String> {
     text(&ALLOWED_SOURCES)
         .map(|s| {
@@ -102,8 +103,11 @@ pub fn allowed_sources() -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The remote client's settings, read once when a load starts.
+/// The remote client's settings, read once when a load starts. The settings exist without the
+/// `remote` feature too: the SQL interface does not depend on it.
+#[cfg(feature = "remote")]
 pub fn remote_settings() -> taxi_remote::Settings {
+    use std::time::Duration;
     taxi_remote::Settings {
         timeout: Duration::from_secs(REMOTE_TIMEOUT.get().max(1) as u64),
         retries: REMOTE_RETRIES.get().max(0) as u32,

@@ -44,7 +44,7 @@ extension_sql_file!(
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
     gucs::init();
-    load::source::init();
+    postgres::source::init();
 }
 
 /// This module is required by `cargo pgrx test` invocations.

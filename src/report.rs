@@ -31,6 +31,7 @@ fn sqlstate(class: Class) -> PgSqlErrorCode {
         Class::ConnectionFailure => ERRCODE_CONNECTION_FAILURE,
         Class::ProtocolViolation => ERRCODE_PROTOCOL_VIOLATION,
         Class::QueryCanceled => ERRCODE_QUERY_CANCELED,
+        Class::FeatureNotSupported => ERRCODE_FEATURE_NOT_SUPPORTED,
         Class::InternalError => ERRCODE_INTERNAL_ERROR,
     }
 }

@@ -49,7 +49,7 @@ fn load_file(
         );
     };
     let chunk_size = chunk_size.map_or_else(gucs::chunk_size, i64::from);
-    let s = run_file(path, chunk_size, None, gucs::load_settings(), replace)
+    let s = run_file(path, chunk_size, gucs::load_settings(), replace)
         .1
         .unwrap_or_else(|f| f.raise(FUNCTION));
     debug1!(

@@ -10,13 +10,11 @@
 use pgrx::prelude::*;
 use taxi_core::error::LoadError;
 use taxi_core::files;
-use taxi_core::policy::Settings;
-use taxi_core::read::input::Source;
+use taxi_core::policy::{self, Settings};
 use taxi_core::sql::history as sql;
-use taxi_remote::RemoteUrl;
 
-use crate::load::history::Opened;
-use crate::load::{self, history, source, Summary};
+use crate::load::{self, history, Summary};
+use crate::postgres::source::{self, Location};
 use crate::postgres::subxact::Failure;
 use crate::report::OrInternal;
 
@@ -27,11 +25,13 @@ pub enum Outcome {
     Succeeded(Option<i64>, Summary),
     Failed(Option<i64>, Failure),
     /// taxi_load_months: the server has no file for the month (yet).
+    #[cfg_attr(not(feature = "remote"), allow(dead_code))]
     NotFound,
 }
 
-/// Loads the files of `dir` (a server folder or an s3:// prefix) that match `pattern`; refuses
-/// the arguments before listing it.
+/// Loads the files of `dir` (a server folder or an s3:// prefix) that match `pattern`. The
+/// arguments are checked once, before the folder is listed, as for one file; its files are then
+/// below a checked folder (or an allowed prefix) and are not checked again.
 pub fn load_dir(
     dir: &str,
     pattern: &str,
@@ -39,27 +39,17 @@ pub fn load_dir(
     settings: Settings,
     replace: bool,
 ) -> Result<Vec<(String, Outcome)>, LoadError> {
-    // The same checks as for one file, before the folder is even listed.
-    let chunk = load::check_arguments(dir, chunk_size)?;
-    if taxi_remote::is_remote(dir) {
-        let prefix = source::check(dir)?;
-        let listed = source::client()?
-            .list(&prefix)
-            .map_err(LoadError::Remote)
-            .inspect_err(source::raise_if_canceled)?;
-        let mut out = Vec::new();
-        for (url, _) in listed {
-            let name = taxi_core::versions::file_name(url.key().as_str()).to_string();
-            if !files::matches(pattern, &name) {
-                continue;
-            }
-            // Listed below an allowed prefix: allowed.
-            let outcome = remote_file(&url, chunk, settings, replace, false)?;
-            out.push((url.shown(), outcome));
+    let chunk = policy::check_chunk_size(chunk_size)?;
+    // A single arm without the remote feature.
+    #[allow(clippy::infallible_destructuring_match)]
+    let dir = match source::resolve(dir)? {
+        Location::Local(dir) => dir,
+        #[cfg(feature = "remote")]
+        Location::Remote(prefix) => {
+            return remote::load_prefix(&prefix, pattern, chunk, settings, replace)
         }
-        return Ok(out);
-    }
-    let paths = files::list(dir, pattern)?;
+    };
+    let paths = files::list(&dir, pattern)?;
     let mut out = Vec::with_capacity(paths.len());
     for path in paths {
         check_for_interrupts!();
@@ -71,7 +61,8 @@ pub fn load_dir(
                 continue;
             }
         }
-        let (load_id, outcome) = load::run_file(&path, chunk_size, sha, settings, replace);
+        let (load_id, outcome) =
+            load::run_location(Location::Local(path.clone()), chunk, sha, settings, replace);
         out.push((path, finished(load_id, outcome)));
     }
     Ok(out)
@@ -88,71 +79,138 @@ pub fn load_months(
     settings: Settings,
     replace: bool,
 ) -> Result<Vec<(String, Outcome)>, LoadError> {
-    let chunk = taxi_core::policy::check_chunk_size(chunk_size)?;
-    let months = taxi_remote::months::range(from, to);
-    let mut urls = Vec::with_capacity(months.len());
-    for (y, m) in months {
-        let text = taxi_remote::months::expand(template, y, m).ok_or_else(|| {
-            LoadError::Remote(taxi_remote::RemoteError::InvalidUrl {
-                text: taxi_remote::location::shown_text(template),
-                why: "the template must name the year as {yyyy} and the month as {mm} (or {m})"
-                    .into(),
-            })
-        })?;
-        urls.push(source::check(&text)?);
+    let chunk = policy::check_chunk_size(chunk_size)?;
+    #[cfg(feature = "remote")]
+    return remote::load_months(template, from, to, chunk, settings, replace);
+    #[cfg(not(feature = "remote"))]
+    {
+        let _ = (from, to, chunk, settings, replace);
+        Err(LoadError::NoRemoteSupport {
+            url: template.split(['?', '#']).next().unwrap_or_default().into(),
+        })
     }
-    let mut out = Vec::with_capacity(urls.len());
-    for url in urls {
-        let outcome = remote_file(&url, chunk, settings, replace, true)?;
-        out.push((url.shown(), outcome));
-    }
-    Ok(out)
 }
 
-/// One remote file of a folder or a range of months, with a client of its own (its retries are
-/// the run's).
-fn remote_file(
-    url: &RemoteUrl,
-    chunk: usize,
-    settings: Settings,
-    replace: bool,
-    missing_is_not_found: bool,
-) -> Result<Outcome, LoadError> {
-    check_for_interrupts!();
-    let client = source::client()?;
-    let name = url.shown();
-    let opened = |source| Opened {
-        name: name.clone(),
-        source,
-        client: Some(client.clone()),
-    };
-    let source = match source::open(&client, url) {
-        Err(LoadError::Remote(e)) if missing_is_not_found && e.is_not_published() => {
-            return Ok(Outcome::NotFound)
+#[cfg(feature = "remote")]
+mod remote {
+    use taxi_core::read::input::Source;
+    use taxi_remote::{RemoteError, RemoteUrl};
+
+    use super::*;
+    use crate::load::history::Opened;
+
+    pub fn load_prefix(
+        prefix: &RemoteUrl,
+        pattern: &str,
+        chunk: usize,
+        settings: Settings,
+        replace: bool,
+    ) -> Result<Vec<(String, Outcome)>, LoadError> {
+        let listed = source::client()?
+            .list(prefix)
+            .map_err(LoadError::from)
+            .inspect_err(source::raise_if_canceled)?;
+        let mut out = Vec::new();
+        for (url, _) in listed {
+            let name = taxi_core::versions::file_name(url.key().as_str()).to_string();
+            if !files::matches(pattern, &name) {
+                continue;
+            }
+            // Listed below an allowed prefix: allowed.
+            let outcome = remote_file(&url, chunk, settings, replace, false)?;
+            out.push((url.shown(), outcome));
         }
-        Err(e) => {
-            let (id, outcome) = load::run_opened(opened(Err(e)), chunk, None, settings, replace);
-            return Ok(finished(id, outcome));
+        Ok(out)
+    }
+
+    pub fn load_months(
+        template: &str,
+        from: (i32, u32),
+        to: (i32, u32),
+        chunk: usize,
+        settings: Settings,
+        replace: bool,
+    ) -> Result<Vec<(String, Outcome)>, LoadError> {
+        let months = taxi_remote::months::range(from, to);
+        let mut urls = Vec::with_capacity(months.len());
+        for (y, m) in months {
+            let text = taxi_remote::months::expand(template, y, m).ok_or_else(|| {
+                RemoteError::InvalidUrl {
+                    text: taxi_remote::location::shown_text(template),
+                    why: "the template must name the year as {yyyy} and the month as {mm} (or {m})"
+                        .into(),
+                }
+            })?;
+            // Each month's URL differs: each is checked. A template that is no URL is refused
+            // as one, not checked as a server path.
+            let url = match files::scheme(&text) {
+                Some(_) => source::resolve(&text)?,
+                None => Location::Remote(RemoteUrl::parse(&text)?),
+            };
+            let Location::Remote(url) = url else {
+                unreachable!("a source with a scheme resolves to a URL")
+            };
+            urls.push(url);
         }
-        Ok(s) => s,
-    };
-    if let (Source::Remote(f), Some(version)) = (&source, source::version(&source)) {
-        if let Some(load_id) = history::loaded_version(&name, &version, f.size()) {
+        let mut out = Vec::with_capacity(urls.len());
+        for url in urls {
+            let outcome = remote_file(&url, chunk, settings, replace, true)?;
+            out.push((url.shown(), outcome));
+        }
+        Ok(out)
+    }
+
+    /// One remote file of a folder or a range of months, with a client of its own (its retries
+    /// are the run's).
+    fn remote_file(
+        url: &RemoteUrl,
+        chunk: usize,
+        settings: Settings,
+        replace: bool,
+        missing_is_not_found: bool,
+    ) -> Result<Outcome, LoadError> {
+        check_for_interrupts!();
+        let client = source::client()?;
+        let name = url.shown();
+        let opened = |source| Opened {
+            name: name.clone(),
+            source,
+            client: Some(client.clone()),
+        };
+        let source = match source::open(&client, url) {
+            Err(e)
+                if missing_is_not_found
+                    && RemoteError::of(&e).is_some_and(RemoteError::is_not_published) =>
+            {
+                return Ok(Outcome::NotFound)
+            }
+            Err(e) => {
+                let (id, outcome) =
+                    load::run_opened(opened(Err(e)), chunk, None, settings, replace);
+                return Ok(finished(id, outcome));
+            }
+            Ok(s) => s,
+        };
+        if let (Source::Remote(f), Some(version)) = (&source, source.version()) {
+            if let Some(load_id) = history::loaded_version(&name, &version, f.size()) {
+                return Ok(Outcome::Skipped(load_id));
+            }
+        }
+        let sha = match source.sha256_hex().inspect_err(source::raise_if_canceled) {
+            Ok(sha) => sha,
+            Err(e) => {
+                let (id, outcome) =
+                    load::run_opened(opened(Err(e)), chunk, None, settings, replace);
+                return Ok(finished(id, outcome));
+            }
+        };
+        if let Some(load_id) = loaded_content(&sha, replace)? {
             return Ok(Outcome::Skipped(load_id));
         }
+        let (id, outcome) =
+            load::run_opened(opened(Ok(source)), chunk, Some(sha), settings, replace);
+        Ok(finished(id, outcome))
     }
-    let sha = match source.sha256_hex().inspect_err(source::raise_if_canceled) {
-        Ok(sha) => sha,
-        Err(e) => {
-            let (id, outcome) = load::run_opened(opened(Err(e)), chunk, None, settings, replace);
-            return Ok(finished(id, outcome));
-        }
-    };
-    if let Some(load_id) = loaded_content(&sha, replace)? {
-        return Ok(Outcome::Skipped(load_id));
-    }
-    let (id, outcome) = load::run_opened(opened(Ok(source)), chunk, Some(sha), settings, replace);
-    Ok(finished(id, outcome))
 }
 
 /// Locks content `sha` until the transaction ends, then finds its earlier load.

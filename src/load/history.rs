@@ -18,9 +18,9 @@ use taxi_core::trip::Rejected;
 use taxi_core::versions::{self, Replacement};
 
 use crate::load::replace;
-use crate::load::source;
 use crate::load::summary::Summary;
 use crate::postgres::owner::{as_owner, extension_owner};
+use crate::postgres::source::{self, Client};
 use crate::postgres::subxact::{in_subtransaction, Failure};
 use crate::postgres::worker;
 use crate::report::OrInternal;
@@ -83,7 +83,7 @@ impl Run {
 pub struct Opened {
     pub name: String,
     pub source: Result<Source, LoadError>,
-    pub client: Option<taxi_remote::Client>,
+    pub client: Option<Client>,
 }
 
 impl Opened {
@@ -155,7 +155,7 @@ pub fn run(
         .ok()
         .and_then(Source::size)
         .map(|n| n.to_string());
-    let version = opened_source.as_ref().ok().and_then(source::version);
+    let version = opened_source.as_ref().ok().and_then(Source::version);
     let month = quality::file_month(path).map(|(y, m)| format!("{y:04}-{m:02}-01"));
     let mut begin: Vec<Option<String>> = vec![
         Some(load_id.to_string()),
@@ -275,6 +275,7 @@ pub fn run(
 }
 
 /// The current succeeded run of `name` at `version` and `size` (a remote file unchanged since).
+#[cfg(feature = "remote")]
 pub fn loaded_version(name: &str, version: &str, size: u64) -> Option<i64> {
     let owner = extension_owner()?;
     let size = size as i64;

@@ -9,7 +9,6 @@ pub mod history;
 pub mod indexes;
 pub mod partitions;
 pub mod replace;
-pub mod source;
 pub mod star;
 mod summary;
 pub mod trip_writer;
@@ -37,40 +36,50 @@ use crate::load::partitions::TripParts;
 use crate::load::replace::Replacing;
 use crate::load::star::Star;
 pub use crate::load::summary::Summary;
-use crate::postgres::owner;
 use crate::postgres::progress::Progress;
+use crate::postgres::source::{self, Location};
 use crate::postgres::subxact::Failure;
 
-/// Checks the arguments, then loads `path` (a server path or a remote URL) as a recorded run.
-/// The load_id is None when the arguments were refused before a run began (nothing is recorded
-/// for them: a refused remote source is refused before any connection).
+/// Loads `path` (a server path or a remote URL) as a recorded run, after its checks: the chunk
+/// size, then the source ([`source::resolve`]); the first that fails is the error. The load_id
+/// is None when the arguments were refused before a run began (nothing is recorded for them: a
+/// refused remote source is refused before any connection).
 pub fn run_file(
     path: &str,
     chunk_size: i64,
+    settings: Settings,
+    replace: bool,
+) -> (Option<i64>, Result<Summary, Failure>) {
+    let checked = policy::check_chunk_size(chunk_size)
+        .and_then(|n| source::resolve(path).map(|location| (n, location)));
+    match checked {
+        Ok((n, location)) => run_location(location, n, None, settings, replace),
+        Err(e) => (None, Err(Failure::Load(e))),
+    }
+}
+
+/// Loads a checked source as a recorded run (a remote one opened first: its failure to open is
+/// recorded too). `sha256`: the file's checksum if the caller has it.
+pub fn run_location(
+    location: Location,
+    chunk_size: usize,
     sha256: Option<String>,
     settings: Settings,
     replace: bool,
 ) -> (Option<i64>, Result<Summary, Failure>) {
-    let checked = check_arguments(path, chunk_size).and_then(|n| {
-        if !taxi_remote::is_remote(path) {
-            return Ok((n, history::Opened::local(path)));
-        }
-        let url = source::check(path)?;
-        let client = source::client()?;
-        let source = source::open(&client, &url);
-        Ok((
-            n,
-            history::Opened {
+    let opened = match location {
+        Location::Local(path) => history::Opened::local(&path),
+        #[cfg(feature = "remote")]
+        Location::Remote(url) => match source::client() {
+            Ok(client) => history::Opened {
                 name: url.shown(),
-                source,
+                source: source::open(&client, &url),
                 client: Some(client),
             },
-        ))
-    });
-    match checked {
-        Ok((n, opened)) => run_opened(opened, n, sha256, settings, replace),
-        Err(e) => (None, Err(Failure::Load(e))),
-    }
+            Err(e) => return (None, Err(Failure::Load(e))),
+        },
+    };
+    run_opened(opened, chunk_size, sha256, settings, replace)
 }
 
 /// Loads an opened source as a recorded run (its failure to open, too, is recorded).
@@ -89,26 +98,6 @@ pub fn run_opened(
         replace,
         |run, source| load_into(run, source, chunk_size, settings),
     )
-}
-
-/// The chunk size, the caller's privilege to read server files, the path: in this order, the
-/// first that fails is the error. A remote URL is checked by [`source::check`] instead.
-pub fn check_arguments(path: &str, chunk_size: i64) -> Result<usize, LoadError> {
-    let chunk_size = policy::check_chunk_size(chunk_size)?;
-    if taxi_remote::is_remote(path) {
-        return Ok(chunk_size);
-    }
-    if let Some((scheme, _)) = path.split_once("://") {
-        return Err(LoadError::Remote(taxi_remote::RemoteError::InvalidUrl {
-            text: taxi_remote::location::shown_text(path),
-            why: format!("the scheme {scheme}:// is not one of http, https and s3"),
-        }));
-    }
-    if !owner::may_read_server_files() {
-        return Err(LoadError::NoPrivilege { path: path.into() });
-    }
-    policy::check_path(path)?;
-    Ok(chunk_size)
 }
 
 /// The load itself, inside its run's subtransaction.

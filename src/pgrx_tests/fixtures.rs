@@ -174,7 +174,7 @@ pub fn load_file(
     chunk_size: i64,
 ) -> Result<crate::load::Summary, taxi_core::error::LoadError> {
     use crate::postgres::subxact::Failure;
-    match crate::load::run_file(path, chunk_size, None, crate::gucs::load_settings(), false).1 {
+    match crate::load::run_file(path, chunk_size, crate::gucs::load_settings(), false).1 {
         Ok(s) => Ok(s),
         Err(Failure::Load(e)) => Err(e),
         Err(Failure::Caught(c)) => c.rethrow(),

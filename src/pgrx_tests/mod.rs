@@ -8,6 +8,7 @@ mod history;
 mod indexes;
 mod load;
 mod partitions;
+#[cfg(feature = "remote")]
 mod remote;
 mod replace;
 mod star;

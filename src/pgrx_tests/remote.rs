@@ -108,7 +108,7 @@ mod tests {
         wait_for_other_loads();
         Spi::run("CREATE ROLE remote_test_plain").unwrap();
         Spi::run("SET LOCAL ROLE remote_test_plain").unwrap();
-        let refused = crate::load::source::check(&url).err();
+        let refused = crate::postgres::source::resolve(&url).err();
         Spi::run("RESET ROLE").unwrap();
         let refused = refused.expect("refused");
         assert_eq!(refused.class().sqlstate(), "42501");
@@ -119,7 +119,10 @@ mod tests {
         // A member may.
         Spi::run("CREATE ROLE remote_test_member IN ROLE taxi_remote_reader").unwrap();
         Spi::run("SET LOCAL ROLE remote_test_member").unwrap();
-        let member = crate::load::source::check(&url).map(|u| u.shown());
+        let member = crate::postgres::source::resolve(&url).map(|l| match l {
+            crate::postgres::source::Location::Remote(u) => u.shown(),
+            crate::postgres::source::Location::Local(p) => p,
+        });
         Spi::run("RESET ROLE").unwrap();
         assert_eq!(member.unwrap(), url);
         assert_eq!(server().requests(), before);

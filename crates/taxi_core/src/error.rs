@@ -1,7 +1,8 @@
 //! Every way a load can fail, in one documented enum. pgrx-free: the glue in `report.rs` maps each
 //! [`Class`] to its SQLSTATE exactly once.
 
-use taxi_remote::RemoteError;
+use std::sync::Arc;
+
 use thiserror::Error;
 
 /// The SQLSTATE family of an error. The mapping to PostgreSQL's error codes lives in
@@ -53,12 +54,14 @@ pub enum Class {
     ProtocolViolation,
     /// 57014: a request outlived `taxi.remote_timeout`.
     QueryCanceled,
+    /// 0A000: this build of the library leaves out what the call needs (remote sources).
+    FeatureNotSupported,
     /// XX000: a statement of the extension's own failed in a way its design rules out (a bug).
     InternalError,
 }
 
 impl Class {
-    pub const ALL: [Class; 23] = [
+    pub const ALL: [Class; 24] = [
         Class::UndefinedFile,
         Class::WrongObjectType,
         Class::InsufficientPrivilege,
@@ -81,6 +84,7 @@ impl Class {
         Class::ConnectionFailure,
         Class::ProtocolViolation,
         Class::QueryCanceled,
+        Class::FeatureNotSupported,
         Class::InternalError,
     ];
 
@@ -108,6 +112,7 @@ impl Class {
             Class::ConnectionFailure => "08006",
             Class::ProtocolViolation => "08P01",
             Class::QueryCanceled => "57014",
+            Class::FeatureNotSupported => "0A000",
             Class::InternalError => "XX000",
         }
     }
@@ -124,6 +129,19 @@ pub struct ValueError {
     pub value: String,
     pub reason: &'static str,
     pub class: Class,
+}
+
+/// A remote source's failure, classified where it happens: the extension's network glue
+/// (`src/remote/`, behind the `remote` feature) maps each error of the network crate to its class,
+/// detail and hint once. The core carries it without linking a network crate; `cause` keeps the
+/// original for the glue to look at again (a cancel, a month not published yet).
+#[derive(Debug, Clone, Error)]
+#[error("{cause}")]
+pub struct SourceError {
+    pub class: Class,
+    pub detail: Option<String>,
+    pub hint: String,
+    pub cause: Arc<dyn std::error::Error + Send + Sync>,
 }
 
 #[derive(Debug, Error)]
@@ -145,7 +163,11 @@ pub enum LoadError {
 
     /// Reading a remote source failed, or the source was refused before any request.
     #[error("{0}")]
-    Remote(RemoteError),
+    Remote(SourceError),
+
+    /// A remote URL given to a library built without the `remote` feature.
+    #[error("this build of taxi_loader cannot read remote sources such as \"{url}\"")]
+    NoRemoteSupport { url: String },
 
     /// Remote sources are for superusers and members of taxi_remote_reader.
     #[error("permission denied to read remote source \"{url}\"")]
@@ -245,24 +267,8 @@ impl LoadError {
             | LoadError::NoRemovePrivilege { .. } => Class::InsufficientPrivilege,
             LoadError::ReplacedMeanwhile { .. } => Class::SerializationFailure,
             LoadError::NoRemotePrivilege { .. } => Class::InsufficientPrivilege,
-            LoadError::Remote(e) => match e {
-                RemoteError::InvalidUrl { .. } => Class::InvalidParameterValue,
-                RemoteError::NotAllowed { .. } => Class::InsufficientPrivilege,
-                RemoteError::NotFound { .. } => Class::UndefinedFile,
-                RemoteError::Forbidden { .. } => Class::ConnectionRejected,
-                RemoteError::Unreachable { .. } | RemoteError::Tls { .. } => {
-                    Class::ConnectionUnavailable
-                }
-                RemoteError::Dropped { .. } | RemoteError::ServerError { .. } => {
-                    Class::ConnectionFailure
-                }
-                RemoteError::IgnoredRange { .. }
-                | RemoteError::WrongLength { .. }
-                | RemoteError::Redirected { .. }
-                | RemoteError::Other { .. } => Class::ProtocolViolation,
-                RemoteError::Changed { .. } => Class::SerializationFailure,
-                RemoteError::Timeout { .. } | RemoteError::Canceled { .. } => Class::QueryCanceled,
-            },
+            LoadError::Remote(e) => e.class,
+            LoadError::NoRemoteSupport { .. } => Class::FeatureNotSupported,
             LoadError::NotUpdated { .. } | LoadError::NotAPartition { .. } => {
                 Class::ObjectNotInPrerequisiteState
             }
@@ -317,7 +323,7 @@ impl LoadError {
             }
             LoadError::Io { source, .. } => Some(source.to_string()),
             LoadError::TooManyRejected { first, .. } => Some(format!("The first: {first}.")),
-            LoadError::Remote(e) => e.detail(),
+            LoadError::Remote(e) => e.detail.clone(),
             _ => None,
         }
     }
@@ -345,7 +351,10 @@ impl LoadError {
             LoadError::ReplacedMeanwhile { .. } => {
                 "Nothing was written. Run the transaction again: it then sees what the other replacement did. Under READ COMMITTED replacements of one file simply take turns.".to_string()
             }
-            LoadError::Remote(e) => e.hint(),
+            LoadError::Remote(e) => e.hint.clone(),
+            LoadError::NoRemoteSupport { .. } => {
+                "Copy the file to the database server and load its path, or install a build of taxi_loader with the remote feature (the default).".to_string()
+            }
             LoadError::NoRemotePrivilege { .. } => {
                 "Remote sources are read by the database server: only superusers and members of taxi_remote_reader may load them (GRANT taxi_remote_reader TO the role), and only from URLs taxi.allowed_sources lists.".to_string()
             }

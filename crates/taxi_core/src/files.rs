@@ -68,6 +68,18 @@ pub fn list(dir: &str, pattern: &str) -> Result<Vec<String>, LoadError> {
     Ok(names.into_iter().map(|n| format!("{dir}/{n}")).collect())
 }
 
+/// The scheme of a source string that is a URL (`https` of `https://host/x`), None for a server
+/// path: the one place that tells them apart. A scheme is a letter, then letters, digits, `+`,
+/// `-` or `.`, before `://` (so `/data/a://b` is a path).
+pub fn scheme(source: &str) -> Option<&str> {
+    let (scheme, _) = source.split_once("://")?;
+    let mut chars = scheme.chars();
+    let first = chars.next()?;
+    (first.is_ascii_alphabetic()
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.')))
+    .then_some(scheme)
+}
+
 /// SHA-256 of the file's bytes, lower-case hex.
 pub fn sha256_hex(path: &str) -> std::io::Result<String> {
     let mut file = std::fs::File::open(path)?;
@@ -80,11 +92,7 @@ pub fn sha256_hex(path: &str) -> std::io::Result<String> {
         }
         hasher.update(&buf[..n]);
     }
-    Ok(hasher
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect())
+    Ok(crate::hash::hex(&hasher.finalize()))
 }
 
 /// A file's SHA-256 computed on its own thread while the load reads the file (it is then in the
@@ -131,6 +139,18 @@ impl Drop for Background {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn schemes_tell_urls_from_paths() {
+        use super::scheme;
+        assert_eq!(scheme("HTTPS://x/y"), Some("HTTPS"));
+        assert_eq!(scheme("s3://b/k"), Some("s3"));
+        assert_eq!(scheme("ftp://h/x"), Some("ftp"));
+        assert_eq!(scheme("/data/x.parquet"), None);
+        assert_eq!(scheme("/data/a://b"), None);
+        assert_eq!(scheme("://x"), None);
+        assert_eq!(scheme("1http://x"), None);
+    }
+
     use super::*;
 
     #[test]

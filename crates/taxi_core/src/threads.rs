@@ -93,8 +93,9 @@ where
 
 /// Runs `f` with every signal blocked in the calling thread, then restores its mask. A thread
 /// starts with its creator's mask, so threads spawned inside `f` never have a window in which a
-/// signal meant for the backend could land on them.
-fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
+/// signal meant for the backend could land on them. Also starts the remote sources' network
+/// threads (crate taxi_remote).
+pub fn with_signals_blocked<T>(f: impl FnOnce() -> T) -> T {
     // SAFETY: sigfillset initialises the set; pthread_sigmask only changes this thread's mask, and
     // the old mask is put back before returning.
     unsafe {

@@ -113,7 +113,9 @@ pub struct Meta {
 
 impl Client {
     pub fn new(settings: Settings) -> Result<Client, RemoteError> {
-        let runtime = without_signals(|| {
+        // The network threads inherit the mask of the thread that starts them: none of them may
+        // take a signal meant for the backend.
+        let runtime = taxi_core::threads::with_signals_blocked(|| {
             tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(1)
                 .max_blocking_threads(2)
@@ -473,20 +475,6 @@ impl object_store::client::HttpConnector for Connector {
     }
 }
 
-/// Runs `f` with every signal blocked on this thread, so that threads it starts inherit the mask;
-/// the mask is restored after.
-fn without_signals<T>(f: impl FnOnce() -> T) -> T {
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old);
-        let out = f();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        out
-    }
-}
-
 fn check_status(shown: &str, status: StatusCode) -> Result<(), RemoteError> {
     let url = shown.to_string();
     match status.as_u16() {
@@ -633,7 +621,7 @@ fn strip_urls(text: &str) -> String {
         if i > 0 {
             out.push(' ');
         }
-        if crate::location::is_remote(word.trim_start_matches(['(', '"', '\''])) {
+        if taxi_core::files::scheme(word.trim_start_matches(['(', '"', '\''])).is_some() {
             out.push_str(&crate::location::shown_text(word));
         } else {
             out.push_str(word);

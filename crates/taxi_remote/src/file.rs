@@ -178,9 +178,9 @@ impl RemoteFile {
         Ok(out.freeze())
     }
 
-    /// SHA-256 of the whole object (lower-case hex), read in order 8 blocks at a time, tied to
-    /// the version opened: the bytes hashed are the bytes loaded.
-    pub fn sha256_hex(&self) -> Result<String, RemoteError> {
+    /// SHA-256 of the whole object, read in order 8 blocks at a time, tied to the version
+    /// opened: the bytes hashed are the bytes loaded.
+    pub fn sha256(&self) -> Result<[u8; 32], RemoteError> {
         use sha2::{Digest, Sha256};
         let mut hasher = Sha256::new();
         let mut at = 0;
@@ -190,10 +190,6 @@ impl RemoteFile {
             hasher.update(&bytes);
             at = end;
         }
-        Ok(hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+        Ok(hasher.finalize().into())
     }
 }

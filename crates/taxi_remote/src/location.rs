@@ -1,15 +1,10 @@
-//! What a source string names: a server path, an http(s):// URL or an s3://bucket/key, and the
-//! checks on it that need no network (the allow-list).
+//! A remote URL (http(s):// or s3://bucket/key) parsed once, and the checks on it that need no
+//! network: the allow-list, and paths that hide a separator or a dot segment in percent-encoding.
+//! Whether a source string is a URL at all is `taxi_core::files::scheme`'s to say.
 
 use url::Url;
 
 use crate::error::RemoteError;
-
-/// Whether `source` names a remote object (by its scheme) rather than a server path.
-pub fn is_remote(source: &str) -> bool {
-    let lower = source.get(..8).unwrap_or(source).to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://") || lower.starts_with("s3://")
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Scheme {
@@ -34,7 +29,11 @@ impl RemoteUrl {
         let scheme = match url.scheme() {
             "http" | "https" => Scheme::Http,
             "s3" => Scheme::S3,
-            _ => return Err(invalid("the scheme must be http, https or s3")),
+            other => {
+                return Err(invalid(&format!(
+                    "the scheme {other}:// is not one of http, https and s3"
+                )))
+            }
         };
         if !url.username().is_empty() || url.password().is_some() {
             return Err(invalid("credentials in the URL are not accepted"));
@@ -48,6 +47,32 @@ impl RemoteUrl {
         }
         if url.fragment().is_some() {
             return Err(invalid("it has a #fragment"));
+        }
+        // The parser resolves dot segments, plain or encoded (%2e%2e), before any prefix is
+        // compared; an encoded / or \\ it leaves alone. A server that decodes it before resolving
+        // dot segments (nginx does) would serve /secret/m for /ok/..%2fsecret/m: a path outside the
+        // prefix that taxi.allowed_sources allowed.
+        // Decoded until nothing changes, for servers or proxies that decode twice.
+        let hidden = url.path_segments().into_iter().flatten().any(|segment| {
+            let mut text = segment.to_string();
+            for _ in 0..4 {
+                let decoded = percent_encoding::percent_decode_str(&text)
+                    .decode_utf8_lossy()
+                    .into_owned();
+                if decoded == text {
+                    return false;
+                }
+                if decoded.contains(['/', '\\']) || decoded == "." || decoded == ".." {
+                    return true;
+                }
+                text = decoded;
+            }
+            true
+        });
+        if hidden {
+            return Err(invalid(
+                "its path hides a /, a \\ or a dot segment in percent-encoding (%2F, %5C, %2E)",
+            ));
         }
         Ok(RemoteUrl { url, scheme })
     }
@@ -100,50 +125,43 @@ impl RemoteUrl {
         }
     }
 
-    /// Whether one of `prefixes` (taxi.allowed_sources) covers this URL. A prefix matches at a
-    /// boundary only: `https://example.org` covers `https://example.org/x` but not
-    /// `https://example.org.evil.net/x`. Scheme and host compare without case.
+    /// Whether one of `prefixes` (taxi.allowed_sources) covers this URL. A prefix is parsed as a
+    /// URL too, and compared part by part: scheme, host (without case) and port (a default port
+    /// written or not) equal, and the path at a boundary: `https://example.org/data` covers
+    /// `https://example.org/data/x` but not `https://example.org/database/x`. A prefix that does
+    /// not parse, or that has a query or a fragment, covers nothing.
     pub fn allowed_by(&self, prefixes: &[String]) -> bool {
-        let full = normalized(self.url.as_str());
         prefixes.iter().any(|p| {
-            let p = p.trim();
-            if p.is_empty() {
+            let Ok(prefix) = Url::parse(p.trim()) else {
+                return false;
+            };
+            if prefix.scheme() != self.url.scheme()
+                || prefix.query().is_some()
+                || prefix.fragment().is_some()
+                || !prefix.username().is_empty()
+                || prefix.password().is_some()
+                || prefix.port_or_known_default() != self.url.port_or_known_default()
+            {
                 return false;
             }
-            let p = normalized(p);
-            match full.strip_prefix(p.as_str()) {
+            match (prefix.host_str(), self.url.host_str()) {
+                (Some(a), Some(b)) if a.eq_ignore_ascii_case(b) => {}
+                _ => return false,
+            }
+            let (want, path) = (prefix.path(), self.url.path());
+            // A prefix ending in / covers what is below it; one that does not, also itself.
+            // (An s3://bucket prefix has an empty path, an https://host one "/".)
+            match path.strip_prefix(want) {
                 None => false,
                 Some(rest) => {
-                    p.ends_with('/')
+                    want.is_empty()
+                        || want.ends_with('/')
                         || rest.is_empty()
                         || rest.starts_with('/')
-                        || rest.starts_with('?')
                 }
             }
         })
     }
-}
-
-/// Lower-cases the scheme and host of a URL or URL prefix, so that prefixes compare as URLs do;
-/// the path keeps its case.
-fn normalized(text: &str) -> String {
-    let Some((scheme, rest)) = text.split_once("://") else {
-        return text.to_string();
-    };
-    let (authority, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
-    let authority = authority.to_ascii_lowercase();
-    // Url prints a default port never; a prefix might.
-    let authority = match (scheme.to_ascii_lowercase().as_str(), authority.as_str()) {
-        ("http", a) => a.strip_suffix(":80").unwrap_or(a).to_string(),
-        ("https", a) => a.strip_suffix(":443").unwrap_or(a).to_string(),
-        (_, a) => a.to_string(),
-    };
-    let path = if path.is_empty() && !text.ends_with("://") {
-        "/"
-    } else {
-        path
-    };
-    format!("{}://{authority}{path}", scheme.to_ascii_lowercase())
 }
 
 /// A source string as errors may show it when it did not even parse: up to its query.
@@ -166,10 +184,6 @@ mod tests {
 
     #[test]
     fn schemes_and_refusals() {
-        assert!(is_remote("HTTPS://x/y"));
-        assert!(is_remote("s3://b/k"));
-        assert!(!is_remote("/data/x.parquet"));
-        assert!(!is_remote("file:///x"));
         let u =
             RemoteUrl::parse("https://Example.org/trip%20data/y.parquet?X-Amz-Signature=s3cr3t")
                 .unwrap();
@@ -233,5 +247,50 @@ mod tests {
         ));
         // Path case matters: keys are case-sensitive.
         assert!(!allow(&["s3://bucket/Trips/"], "s3://bucket/trips/x"));
+        assert!(allow(&["s3://bucket"], "s3://bucket/trips/x"));
+        assert!(!allow(&["s3://bucket"], "s3://bucket2/trips/x"));
+        assert!(!allow(&["not a url"], "https://example.org/x"));
+        assert!(!allow(&["https://example.org/?q"], "https://example.org/x"));
+    }
+
+    /// The escapes a new user tried against `http://127.0.0.1:PORT/ok/`: each is refused, by
+    /// the parser (an encoded separator) or by the allow-list (the path it resolves to).
+    #[test]
+    fn encodings_do_not_walk_around_the_allow_list() {
+        let ok = ["http://127.0.0.1:8080/ok/".to_string()];
+        let allowed = |url: &str| RemoteUrl::parse(url).map(|u| u.allowed_by(&ok));
+        assert_eq!(allowed("http://127.0.0.1:8080/ok/m.parquet"), Ok(true));
+        assert_eq!(allowed("http://127.0.0.1:8080/ok/a%20b.parquet"), Ok(true));
+        for escaped in [
+            "http://127.0.0.1:8080/ok/../secret/m.parquet",
+            "http://127.0.0.1:8080/ok/%2e%2e/secret/m.parquet",
+            "http://127.0.0.1:8080/ok/%2E%2E/secret/m.parquet",
+            "http://127.0.0.1:8080/ok/.%2e/secret/m.parquet",
+            "http://127.0.0.1:8080/ok/..\\secret/m.parquet",
+            "http://127.0.0.1:8080/okay/m.parquet",
+            "http://127.0.0.1:8080/ok",
+        ] {
+            assert_eq!(allowed(escaped), Ok(false), "{escaped}");
+        }
+        for hidden in [
+            "http://127.0.0.1:8080/ok/..%2fsecret/m.parquet",
+            "http://127.0.0.1:8080/ok/..%2Fsecret/m.parquet",
+            "http://127.0.0.1:8080/ok/..%5csecret/m.parquet",
+            "http://127.0.0.1:8080/ok/x%2f..%2f..%2fsecret/m.parquet",
+            "http://127.0.0.1:8080/ok/%252e%252e/m.parquet",
+            "s3://bucket/ok/..%2fsecret/m.parquet",
+        ] {
+            let refused = RemoteUrl::parse(hidden);
+            assert!(
+                matches!(refused, Err(RemoteError::InvalidUrl { .. })),
+                "{hidden}: {refused:?}"
+            );
+        }
+        for refused in [
+            "http://u@127.0.0.1:8080/ok/m.parquet",
+            "http://127.0.0.1:8080/ok/m.parquet#x",
+        ] {
+            assert!(RemoteUrl::parse(refused).is_err(), "{refused}");
+        }
     }
 }

@@ -1,26 +1,42 @@
-//! What a load reads: a server file or a remote object ([`taxi_remote::RemoteFile`]), both as
-//! bytes at offsets for the parquet reader and the checks before it. A remote object's bytes
-//! arrive from the network threads through its block cache; the parquet crate turns a failed
-//! read into text, so the object keeps the failure and [`Input::failure`] gives it back.
+//! What a load reads: a server file or a remote object, both as bytes at offsets for the parquet
+//! reader and the checks before it. A remote object is a [`RemoteObject`]: the extension opens it
+//! with its network crate (behind its `remote` feature) and the core reads it through this trait,
+//! so nothing that uses the core links a network stack. The parquet crate turns a failed read into
+//! text, so the object keeps the failure and [`Input::failure`] gives it back.
 
 use std::fs::File;
 use std::io::Read;
 use std::os::unix::fs::FileExt;
 use std::sync::Arc;
 
+use crate::error::{LoadError, SourceError};
 use bytes::Bytes;
 use parquet::errors::ParquetError;
 use parquet::file::reader::{ChunkReader, Length};
-use taxi_remote::{RemoteError, RemoteFile};
 
-use crate::error::LoadError;
+/// A remote object opened for one load: its size and version are fixed when it is opened, its
+/// bytes are read at offsets (from a cache filled by network threads of its own).
+pub trait RemoteObject: Send + Sync {
+    /// The URL as the history and errors show it (no query string, no user info).
+    fn shown(&self) -> String;
+    fn size(&self) -> u64;
+    /// The version the server gave the object (an ETag), if it gave one.
+    fn version(&self) -> Option<String>;
+    fn read_at(&self, at: u64, len: u64) -> Result<Bytes, SourceError>;
+    /// The first read that failed, if one did.
+    fn failure(&self) -> Option<SourceError>;
+    /// SHA-256 of the whole object, of the version opened.
+    fn sha256(&self) -> Result<[u8; 32], SourceError>;
+    /// Gives up every network wait of the object (a load that failed or was cancelled).
+    fn abort(&self);
+}
 
 /// Where a load's bytes come from; cheap to clone (a remote object is opened, its size and
 /// version fixed, once per load).
 #[derive(Clone)]
 pub enum Source {
     Local(String),
-    Remote(Arc<RemoteFile>),
+    Remote(Arc<dyn RemoteObject>),
 }
 
 impl Source {
@@ -28,12 +44,20 @@ impl Source {
     pub fn name(&self) -> String {
         match self {
             Source::Local(p) => p.clone(),
-            Source::Remote(f) => f.url().shown(),
+            Source::Remote(f) => f.shown(),
         }
     }
 
     pub fn is_remote(&self) -> bool {
         matches!(self, Source::Remote(_))
+    }
+
+    /// The remote object's version (ETag); None for a server file.
+    pub fn version(&self) -> Option<String> {
+        match self {
+            Source::Local(_) => None,
+            Source::Remote(f) => f.version(),
+        }
     }
 
     pub fn size(&self) -> Option<u64> {
@@ -50,7 +74,10 @@ impl Source {
                 path: p.clone(),
                 source,
             }),
-            Source::Remote(f) => f.sha256_hex().map_err(LoadError::Remote),
+            Source::Remote(f) => f
+                .sha256()
+                .map(|d| crate::hash::hex(&d))
+                .map_err(LoadError::Remote),
         }
     }
 
@@ -65,7 +92,7 @@ impl Source {
 /// While armed, gives up every network wait of a remote source when dropped: a load that fails
 /// or is cancelled must not wait for its reader thread's request to time out before it can join
 /// it. Disarmed when the load succeeded (its checksum thread may still be reading).
-pub struct AbortOnDrop(Option<Arc<RemoteFile>>);
+pub struct AbortOnDrop(Option<Arc<dyn RemoteObject>>);
 
 impl AbortOnDrop {
     pub fn new(source: &Source) -> AbortOnDrop {
@@ -91,7 +118,7 @@ impl Drop for AbortOnDrop {
 /// An opened [`Source`].
 pub enum Input {
     Local(File),
-    Remote(Arc<RemoteFile>),
+    Remote(Arc<dyn RemoteObject>),
 }
 
 impl Input {
@@ -116,7 +143,7 @@ impl Input {
     }
 
     /// The first remote read that failed: what a load reports instead of the reader's text.
-    pub fn failure(&self) -> Option<RemoteError> {
+    pub fn failure(&self) -> Option<SourceError> {
         match self {
             Input::Local(_) => None,
             Input::Remote(r) => r.failure(),
@@ -135,7 +162,7 @@ impl Length for Input {
 
 /// A remote object read forwards from an offset, a window at a time through its cache.
 pub struct RemoteRead {
-    file: Arc<RemoteFile>,
+    file: Arc<dyn RemoteObject>,
     at: u64,
     held: Bytes,
 }
