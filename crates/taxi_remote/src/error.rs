@@ -95,7 +95,7 @@ impl RemoteError {
     pub fn hint(&self) -> String {
         match self {
             RemoteError::InvalidUrl { .. } => "Use http://, https:// or s3://bucket/key, without user name or password in the URL: S3 credentials come from the taxi.s3_* settings or the server's AWS_* environment.".into(),
-            RemoteError::NotAllowed { .. } => "A superuser must list a prefix of the URL in taxi.allowed_sources (ALTER SYSTEM SET taxi.allowed_sources = 'https://host/path/', then SELECT pg_reload_conf()).".into(),
+            RemoteError::NotAllowed { .. } => "A superuser must list a prefix of the URL in taxi.allowed_sources: LOAD 'taxi_loader'; ALTER SYSTEM SET taxi.allowed_sources = 'https://host/path/'; SELECT pg_reload_conf();".into(),
             RemoteError::NotFound { .. } | RemoteError::Forbidden { .. } => "Check the URL; for S3, check the bucket, the key and the credentials in taxi.s3_* or the server's AWS_* environment. taxi_load_months reports such a month as not_found.".into(),
             RemoteError::Unreachable { .. } => "The URL is read by the database server: check that the server can resolve and reach the host.".into(),
             RemoteError::Tls { .. } => "The server's certificate must be valid for its host name and signed by an authority the database server's system trusts.".into(),
