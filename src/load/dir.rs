@@ -53,16 +53,21 @@ pub fn load_dir(
     let mut out = Vec::with_capacity(paths.len());
     for path in paths {
         check_for_interrupts!();
-        // An unreadable file goes on to fail as a recorded run, with the reader's error.
-        let sha = files::sha256_hex(&path).ok();
+        // Opened once: hashed, and loaded if its content is new. A file that cannot be opened
+        // or read goes on to fail as a recorded run, with its error.
+        let opened = history::Opened::local(&path);
+        let sha = opened
+            .source
+            .as_ref()
+            .ok()
+            .and_then(|s| s.sha256_hex().ok());
         if let Some(sha) = &sha {
             if let Some(load_id) = loaded_content(sha, replace)? {
                 out.push((path, Outcome::Skipped(load_id)));
                 continue;
             }
         }
-        let (load_id, outcome) =
-            load::run_location(Location::Local(path.clone()), chunk, sha, settings, replace);
+        let (load_id, outcome) = load::run_opened(opened, chunk, sha, settings, replace);
         out.push((path, finished(load_id, outcome)));
     }
     Ok(out)

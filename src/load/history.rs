@@ -21,7 +21,7 @@ use crate::load::replace;
 use crate::load::summary::Summary;
 use crate::postgres::owner::{as_owner, extension_owner};
 use crate::postgres::source::{self, Client};
-use crate::postgres::subxact::{in_subtransaction, Failure};
+use crate::postgres::subxact::Failure;
 use crate::postgres::worker;
 use crate::report::OrInternal;
 
@@ -87,34 +87,51 @@ pub struct Opened {
 }
 
 impl Opened {
+    /// A server file, opened here once for the whole load (its failure to open is the run's).
     pub fn local(path: &str) -> Opened {
         Opened {
             name: path.to_string(),
-            source: Ok(Source::Local(path.to_string())),
+            source: Source::local(path),
             client: None,
         }
     }
 }
 
-/// Runs `load` as a recorded run of `opened`. `sha256`: the file's checksum if the caller has
-/// it (taxi_load_dir), else it is computed beside the load (before it, with `replace`: whether
-/// the file is a new version decides what the load does). Returns the load_id (None when the
-/// run could not even be recorded) and the outcome; on failure nothing of the load remains.
-pub fn run(
+/// A run whose start is recorded; the load reports to it ([`Recording::run`]) and then says how
+/// it ended ([`Recording::succeeded`] inside the load's subtransaction, [`Recording::finish`]
+/// after it). It records a load; it does not run one: `crate::load` does.
+pub struct Recording {
+    pub run: Run,
+    owner: pg_sys::Oid,
+    read_committed: bool,
+    /// The start was recorded by the background worker, visible to other sessions at once.
+    autonomous: bool,
+    begin: Vec<Option<String>>,
+    sha256: Option<String>,
+    checksum: Option<files::Background>,
+    client: Option<Client>,
+    replace: bool,
+}
+
+/// Records the start of a run of `opened`. `sha256`: the file's checksum if the caller has it
+/// (taxi_load_dir), else it is computed beside the load (before it, with `replace`: whether the
+/// file is a new version decides what the load does). Returns the recording and the source (or
+/// why it could not be opened: the run then fails with it); Err when the run could not even be
+/// recorded (with its load_id if it had one).
+#[allow(clippy::type_complexity)]
+pub fn begin(
     opened: Opened,
     chunk_size: i64,
     sha256: Option<String>,
     max_rejected: Option<u64>,
     replace: bool,
-    load: impl FnOnce(&mut Run, &Source) -> Result<Summary, LoadError>,
-) -> (Option<i64>, Result<Summary, Failure>) {
+) -> Result<(Recording, Result<Source, LoadError>), (Option<i64>, Failure)> {
     let Opened {
         name: path,
         source: opened_source,
         client,
     } = opened;
     let path = path.as_str();
-    let retries = || client.as_ref().map(|c| c.retries().to_string());
     // An unreadable file fails in the load, with the reader's error.
     let sha256 = match (sha256, &opened_source) {
         (None, Ok(source)) if replace => source
@@ -134,30 +151,24 @@ pub fn run(
         ))
     })
     .or_internal("starting the load's record");
-    let (user, xid, read_committed, owner, load_id) = match context {
-        Ok(c) => c,
-        Err(e) => return (None, Err(Failure::Load(e))),
-    };
+    let (user, xid, read_committed, owner, load_id) =
+        context.map_err(|e| (None, Failure::Load(e)))?;
     let (Some(owner), Some(load_id)) = (owner, load_id) else {
-        return (
+        return Err((
             None,
-            Err(Failure::Load(LoadError::NotUpdated {
+            Failure::Load(LoadError::NotUpdated {
                 missing: "taxi.load_runs",
-            })),
-        );
+            }),
+        ));
     };
-    if let Err(e) = as_owner(owner, || Spi::run(sql::SWEEP)).or_internal("sweeping stale runs") {
-        return (None, Err(Failure::Load(e)));
-    }
+    as_owner(owner, || Spi::run(sql::SWEEP))
+        .or_internal("sweeping stale runs")
+        .map_err(|e| (None, Failure::Load(e)))?;
 
-    let size = opened_source
-        .as_ref()
-        .ok()
-        .and_then(Source::size)
-        .map(|n| n.to_string());
+    let size = opened_source.as_ref().ok().map(|s| s.size().to_string());
     let version = opened_source.as_ref().ok().and_then(Source::version);
     let month = quality::file_month(path).map(|(y, m)| format!("{y:04}-{m:02}-01"));
-    let mut begin: Vec<Option<String>> = vec![
+    let begin: Vec<Option<String>> = vec![
         Some(load_id.to_string()),
         Some(path.to_string()),
         size,
@@ -181,17 +192,18 @@ pub fn run(
         .flatten()
             == Some(1);
 
-    let mut checksum = match (&sha256, &opened_source) {
-        (None, Ok(Source::Local(p))) => Some(files::Background::start(p)),
-        (None, Ok(remote)) => {
-            let remote = remote.clone();
+    // On a thread of its own, over the load's own descriptor or remote object (a server file is
+    // then in the page cache; a remote one is read a second time).
+    let checksum = match (&sha256, &opened_source) {
+        (None, Ok(source)) => {
+            let source = source.clone();
             Some(files::Background::start_with(move || {
-                remote.sha256_hex().ok()
+                source.sha256_hex().ok()
             }))
         }
         _ => None,
     };
-    let mut run = Run {
+    let run = Run {
         load_id,
         owner,
         flag_counts: [0; FLAGS.len()],
@@ -200,78 +212,122 @@ pub fn run(
         max_rejected,
         replacing: None,
     };
-    let name = versions::file_name(path);
-    let outcome = match opened_source {
-        // Nothing was begun: the failure is recorded below.
-        Err(e) => Err(Failure::Load(e)),
-        Ok(source) => in_subtransaction(|| {
-            if !autonomous {
-                statement_as_owner(owner, sql::BEGIN, &begin)?;
-            }
-            if replace {
-                run.replacing =
-                    replace::plan(owner, name, load_id, sha256.as_deref(), read_committed)?;
-            }
-            let summary = load(&mut run, &source).inspect_err(source::raise_if_canceled)?;
-            let sha = sha256
-                .clone()
-                .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
-            match &run.replacing {
-                Some(r) => replace::supersede(owner, load_id, &r.supersedes)?,
-                None if !replace && summary.rows_inserted > 0 => {
-                    if let Some(sha) = &sha {
-                        replace::notice_other_versions(
-                            owner,
-                            name,
-                            load_id,
-                            sha,
-                            summary.rows_inserted,
-                        )?;
-                    }
-                }
-                None => {}
-            }
-            let months: Vec<String> = summary
-                .months
-                .iter()
-                .map(|p| {
-                    let (y, m) = p.month();
-                    format!("{y:04}-{m:02}-01")
-                })
-                .collect();
-            let params = [
-                Some(load_id.to_string()),
-                sha,
-                Some(summary.rows_read.to_string()),
-                Some(summary.rows_inserted.to_string()),
-                Some(summary.rows_duplicate.to_string()),
-                Some(summary.rows_rejected.to_string()),
-                Some(quality::counts_json(&run.flag_counts)),
-                Some(summary.rows_removed.to_string()),
-                Some(format!("{{{}}}", months.join(","))),
-                retries(),
-            ];
-            statement_as_owner(owner, sql::SUCCEED, &params)?;
-            Ok(summary)
-        }),
-    };
-    if let Err(failure) = &outcome {
-        // A checksum thread still reading the remote source gives up now, not after its timeouts.
-        if let Some(c) = &client {
-            c.abort();
+    Ok((
+        Recording {
+            run,
+            owner,
+            read_committed,
+            autonomous,
+            begin,
+            sha256,
+            checksum,
+            client,
+            replace,
+        },
+        opened_source,
+    ))
+}
+
+impl Recording {
+    /// In the load's subtransaction, before it reads: the start, if the background worker could
+    /// not record it, and with `replace` the replacement's plan.
+    pub fn started(&mut self) -> Result<(), LoadError> {
+        if !self.autonomous {
+            statement_as_owner(self.owner, sql::BEGIN, &self.begin)?;
         }
-        let (sqlstate, message, detail) = failure.report();
-        begin[3] = begin[3]
-            .take()
-            .or_else(|| checksum.as_mut().and_then(|c| c.finish()));
-        begin.extend([Some(sqlstate), Some(message), detail, retries()]);
-        if !worker::run(owner, Statement::Fail, &begin) {
-            warning!(
-                "taxi_load: could not record the failure of load {load_id} in taxi.load_runs: no background worker could run (see max_worker_processes)"
-            );
+        if self.replace {
+            let name = versions::file_name(&self.run.path);
+            self.run.replacing = replace::plan(
+                self.owner,
+                name,
+                self.run.load_id,
+                self.sha256.as_deref(),
+                self.read_committed,
+            )?;
         }
+        Ok(())
     }
-    (Some(load_id), outcome)
+
+    /// In the load's subtransaction, after it wrote: the earlier versions superseded (or the
+    /// NOTICE that another version is current), then the success with its counts.
+    pub fn succeeded(&mut self, summary: Summary) -> Result<Summary, LoadError> {
+        let (owner, load_id) = (self.owner, self.run.load_id);
+        let name = versions::file_name(&self.run.path);
+        let sha = self
+            .sha256
+            .clone()
+            .or_else(|| self.checksum.as_mut().and_then(|c| c.finish()));
+        match &self.run.replacing {
+            Some(r) => replace::supersede(owner, load_id, &r.supersedes)?,
+            None if !self.replace && summary.rows_inserted > 0 => {
+                if let Some(sha) = &sha {
+                    replace::notice_other_versions(
+                        owner,
+                        name,
+                        load_id,
+                        sha,
+                        summary.rows_inserted,
+                    )?;
+                }
+            }
+            None => {}
+        }
+        let months: Vec<String> = summary
+            .months
+            .iter()
+            .map(|p| {
+                let (y, m) = p.month();
+                format!("{y:04}-{m:02}-01")
+            })
+            .collect();
+        let params = [
+            Some(load_id.to_string()),
+            sha,
+            Some(summary.rows_read.to_string()),
+            Some(summary.rows_inserted.to_string()),
+            Some(summary.rows_duplicate.to_string()),
+            Some(summary.rows_rejected.to_string()),
+            Some(quality::counts_json(&self.run.flag_counts)),
+            Some(summary.rows_removed.to_string()),
+            Some(format!("{{{}}}", months.join(","))),
+            self.retries(),
+        ];
+        statement_as_owner(owner, sql::SUCCEED, &params)?;
+        Ok(summary)
+    }
+
+    fn retries(&self) -> Option<String> {
+        self.client.as_ref().map(|c| c.retries().to_string())
+    }
+
+    /// After the load's subtransaction: a failure is recorded by the background worker (the
+    /// load's own writes were rolled back). Returns the load_id and the outcome.
+    pub fn finish(
+        mut self,
+        outcome: Result<Summary, Failure>,
+    ) -> (Option<i64>, Result<Summary, Failure>) {
+        let load_id = self.run.load_id;
+        if let Err(failure) = &outcome {
+            // A checksum thread still reading the remote source gives up now, not after its
+            // timeouts.
+            if let Some(c) = &self.client {
+                c.abort();
+            }
+            let (sqlstate, message, detail) = failure.report();
+            let retries = self.retries();
+            let mut begin = std::mem::take(&mut self.begin);
+            begin[3] = begin[3]
+                .take()
+                .or_else(|| self.checksum.as_mut().and_then(|c| c.finish()));
+            begin.extend([Some(sqlstate), Some(message), detail, retries]);
+            if !worker::run(self.owner, Statement::Fail, &begin) {
+                warning!(
+                    "taxi_load: could not record the failure of load {load_id} in taxi.load_runs: no background worker could run (see max_worker_processes)"
+                );
+            }
+        }
+        (Some(load_id), outcome)
+    }
 }
 
 /// The current succeeded run of `name` at `version` and `size` (a remote file unchanged since).

@@ -7,10 +7,10 @@ pub mod dir;
 pub mod fact_writer;
 pub mod history;
 pub mod indexes;
-pub mod partitions;
 pub mod replace;
 pub mod star;
 mod summary;
+pub mod trip_parts;
 pub mod trip_writer;
 pub mod trips;
 
@@ -26,19 +26,19 @@ use taxi_core::policy::{self, Route, Settings};
 use taxi_core::read::input::{AbortOnDrop, Source};
 use taxi_core::read::limits::Work;
 use taxi_core::read::pipeline::{self, Decoded, Pipeline};
-use taxi_core::read::{self, TripReader};
+use taxi_core::read::TripReader;
 use taxi_core::sql;
 use taxi_core::threads;
 
 use crate::load::fact_writer::FactWriter;
 use crate::load::history::Run;
-use crate::load::partitions::TripParts;
 use crate::load::replace::Replacing;
 use crate::load::star::Star;
 pub use crate::load::summary::Summary;
+use crate::load::trip_parts::TripParts;
 use crate::postgres::progress::Progress;
 use crate::postgres::source::{self, Location};
-use crate::postgres::subxact::Failure;
+use crate::postgres::subxact::{in_subtransaction, Failure};
 
 /// Loads `path` (a server path or a remote URL) as a recorded run, after its checks: the chunk
 /// size, then the source ([`source::resolve`]); the first that fails is the error. The load_id
@@ -82,7 +82,8 @@ pub fn run_location(
     run_opened(opened, chunk_size, sha256, settings, replace)
 }
 
-/// Loads an opened source as a recorded run (its failure to open, too, is recorded).
+/// Loads an opened source as a recorded run (its failure to open, too, is recorded): the start
+/// recorded, then the load in a subtransaction of its own, then its end recorded.
 pub fn run_opened(
     opened: history::Opened,
     chunk_size: usize,
@@ -90,14 +91,28 @@ pub fn run_opened(
     settings: Settings,
     replace: bool,
 ) -> (Option<i64>, Result<Summary, Failure>) {
-    history::run(
+    let begun = history::begin(
         opened,
         chunk_size as i64,
         sha256,
         settings.max_rejected_rows,
         replace,
-        |run, source| load_into(run, source, chunk_size, settings),
-    )
+    );
+    let (mut recording, source) = match begun {
+        Ok(b) => b,
+        Err((load_id, failure)) => return (load_id, Err(failure)),
+    };
+    let outcome = match source {
+        // Nothing was begun: the failure is recorded by finish.
+        Err(e) => Err(Failure::Load(e)),
+        Ok(source) => in_subtransaction(|| {
+            recording.started()?;
+            let summary = load_into(&mut recording.run, &source, chunk_size, settings)
+                .inspect_err(source::raise_if_canceled)?;
+            recording.succeeded(summary)
+        }),
+    };
+    recording.finish(outcome)
 }
 
 /// The load itself, inside its run's subtransaction.
@@ -114,13 +129,14 @@ fn load_into(
     let _pool = threads::PoolGuard;
     let reader = TripReader::open_source(source, chunk_size, &mut Work::default())?;
     let file_rows = reader.total_rows();
-    let file_bytes = source.size().unwrap_or(0);
+    let file_bytes = source.size();
+    let months = reader.months();
     // Decoding and hashing start now, in the background, while the months are read and locked.
     let ahead = pipeline::chunks_ahead(chunk_size, policy::PIPELINE_MEMORY);
     let mut chunks = Pipeline::start(reader, ahead);
     // Dropped before the pipeline: on failure its reader thread stops waiting on the network.
     let network = AbortOnDrop::new(source);
-    let months = read::partitions_of(source)?;
+    let months = months.count()?;
     let replacement = run.replacing.clone();
     let replacing = replacement
         .as_ref()

@@ -16,8 +16,8 @@ use taxi_core::sql::partitions as part_sql;
 use taxi_core::sql::replace as sql;
 use taxi_core::versions::{self, EarlierRun, Replacement};
 
-use crate::load::partitions;
 use crate::postgres::owner::as_owner;
+use crate::postgres::partitions;
 use crate::postgres::{datum, scan};
 use crate::report::{self, OrInternal};
 

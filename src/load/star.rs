@@ -18,7 +18,8 @@ use taxi_core::policy;
 use taxi_core::sql::partitions as part_sql;
 use taxi_core::sql::star as sql;
 
-use crate::load::{partitions, trips};
+use crate::load::trips;
+use crate::postgres::partitions;
 use crate::postgres::{datum, locks};
 use crate::report::OrInternal;
 

@@ -1,7 +1,7 @@
 //! Rows straight into a table's heap with `table_multi_insert` and a bulk-insert state, as COPY
 //! writes them: one writer for each trip and each fact partition written directly. The caller
 //! guarantees that nothing the executor would do is skipped (no triggers, row security or columns
-//! it does not fill, indexes rebuilt before anything reads them; see `load::partitions`,
+//! it does not fill, indexes rebuilt before anything reads them; see `load::trip_parts`,
 //! `sql::trips::INSPECT_TARGET` and `sql::star::INSPECT_FACTS`).
 
 use pgrx::{pg_sys, PgTupleDesc};

@@ -9,6 +9,7 @@ pub mod datum;
 pub mod heap;
 pub mod locks;
 pub mod owner;
+pub mod partitions;
 pub mod progress;
 pub mod scan;
 pub mod source;

@@ -95,21 +95,16 @@ pub fn sha256_hex(path: &str) -> std::io::Result<String> {
     Ok(crate::hash::hex(&hasher.finalize()))
 }
 
-/// A file's SHA-256 computed on its own thread while the load reads the file (it is then in the
-/// page cache): the thread sees only the path. Joined when finished or dropped.
+/// A file's SHA-256 computed on its own thread while the load reads the file (a server file is
+/// then in the page cache): the thread sees only plain Rust data. Joined when finished or dropped.
 pub struct Background(
     Option<std::thread::JoinHandle<()>>,
     std::sync::mpsc::Receiver<String>,
 );
 
 impl Background {
-    pub fn start(path: &str) -> Background {
-        let path = path.to_string();
-        Self::start_with(move || sha256_hex(&path).ok())
-    }
-
-    /// Runs `checksum` on a thread of its own (a remote source's: it reads the object again,
-    /// while the load reads it).
+    /// Runs `checksum` on a thread of its own (a remote source's reads the object again, while
+    /// the load reads it).
     pub fn start_with(checksum: impl FnOnce() -> Option<String> + Send + 'static) -> Background {
         let (tx, rx) = std::sync::mpsc::channel();
         let handle = crate::threads::spawn_without_signals("taxi_loader-sha256", move || {

@@ -35,7 +35,7 @@ fn all(source: &Source, chunk: usize) -> Result<taxi_core::trip::TripBatch, Load
 fn over_http_equals_from_disk() {
     let server = Server::start(fixtures(), 0).unwrap();
     let client = Client::new(Settings::default()).unwrap();
-    let local = Source::Local(format!("{}/{FIXTURE}", fixtures()));
+    let local = Source::local(&format!("{}/{FIXTURE}", fixtures())).unwrap();
     let http = remote(&server, "ok", &client).unwrap();
     let (a, b) = (all(&local, 1000).unwrap(), all(&http, 1000).unwrap());
     assert_eq!(a.len(), 5000);

@@ -35,15 +35,91 @@ pub trait RemoteObject: Send + Sync {
 /// version fixed, once per load).
 #[derive(Clone)]
 pub enum Source {
-    Local(String),
+    Local(Arc<LocalFile>),
     Remote(Arc<dyn RemoteObject>),
 }
 
+/// A server file opened once for a load: one descriptor, its size from one `fstat`. Every read
+/// of it is positioned (`pread`), so the reader's thread, the month count on the main thread and
+/// the checksum thread share the descriptor without sharing a file offset.
+pub struct LocalFile {
+    path: String,
+    file: File,
+    size: u64,
+}
+
+impl LocalFile {
+    /// Opens `path` for reading if it is a regular file. Opened without blocking (a FIFO would
+    /// block an ordinary open until a writer comes), then asked what it is.
+    pub fn open(path: &str) -> Result<LocalFile, LoadError> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let opened = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_NONBLOCK)
+            .open(path);
+        let file = match opened {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(LoadError::NotFound { path: path.into() })
+            }
+            // A socket cannot be opened at all: say what it is, as for a FIFO.
+            Err(e) => match std::fs::metadata(path) {
+                Ok(m) if !m.is_file() && !m.is_dir() => {
+                    return Err(LoadError::NotRegularFile { path: path.into() })
+                }
+                _ => return Err(super::io(path, e)),
+            },
+        };
+        let meta = file.metadata().map_err(|e| super::io(path, e))?;
+        if meta.is_dir() {
+            return Err(LoadError::IsDirectory { path: path.into() });
+        }
+        if !meta.is_file() {
+            return Err(LoadError::NotRegularFile { path: path.into() });
+        }
+        Ok(LocalFile {
+            path: path.into(),
+            file,
+            size: meta.len(),
+        })
+    }
+
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    pub fn size(&self) -> u64 {
+        self.size
+    }
+
+    /// SHA-256 of the file's bytes, read with positioned reads.
+    pub fn sha256(&self) -> std::io::Result<[u8; 32]> {
+        use sha2::{Digest, Sha256};
+        let mut hasher = Sha256::new();
+        let mut buf = vec![0u8; 1 << 20];
+        let mut at = 0u64;
+        loop {
+            let n = self.file.read_at(&mut buf, at)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+            at += n as u64;
+        }
+        Ok(hasher.finalize().into())
+    }
+}
+
 impl Source {
+    /// Opens a server file (see [`LocalFile::open`]).
+    pub fn local(path: &str) -> Result<Source, LoadError> {
+        LocalFile::open(path).map(|f| Source::Local(Arc::new(f)))
+    }
+
     /// The path, or the URL as the history shows it.
     pub fn name(&self) -> String {
         match self {
-            Source::Local(p) => p.clone(),
+            Source::Local(f) => f.path.clone(),
             Source::Remote(f) => f.shown(),
         }
     }
@@ -60,20 +136,20 @@ impl Source {
         }
     }
 
-    pub fn size(&self) -> Option<u64> {
+    pub fn size(&self) -> u64 {
         match self {
-            Source::Local(p) => std::fs::metadata(p).ok().map(|m| m.len()),
-            Source::Remote(f) => Some(f.size()),
+            Source::Local(f) => f.size,
+            Source::Remote(f) => f.size(),
         }
     }
 
     /// SHA-256 of the bytes, lower-case hex.
     pub fn sha256_hex(&self) -> Result<String, LoadError> {
         match self {
-            Source::Local(p) => crate::files::sha256_hex(p).map_err(|source| LoadError::Io {
-                path: p.clone(),
-                source,
-            }),
+            Source::Local(f) => f
+                .sha256()
+                .map(|d| crate::hash::hex(&d))
+                .map_err(|e| super::io(&f.path, e)),
             Source::Remote(f) => f
                 .sha256()
                 .map(|d| crate::hash::hex(&d))
@@ -83,7 +159,7 @@ impl Source {
 
     pub fn open(&self) -> Result<Input, LoadError> {
         match self {
-            Source::Local(p) => super::open_regular_file(p).map(Input::Local),
+            Source::Local(f) => Ok(Input::Local(f.clone())),
             Source::Remote(f) => Ok(Input::Remote(f.clone())),
         }
     }
@@ -117,21 +193,21 @@ impl Drop for AbortOnDrop {
 
 /// An opened [`Source`].
 pub enum Input {
-    Local(File),
+    Local(Arc<LocalFile>),
     Remote(Arc<dyn RemoteObject>),
 }
 
 impl Input {
     pub fn try_clone(&self) -> std::io::Result<Input> {
         Ok(match self {
-            Input::Local(f) => Input::Local(f.try_clone()?),
+            Input::Local(f) => Input::Local(f.clone()),
             Input::Remote(r) => Input::Remote(r.clone()),
         })
     }
 
     pub fn read_exact_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()> {
         match self {
-            Input::Local(f) => f.read_exact_at(buf, at),
+            Input::Local(f) => f.file.read_exact_at(buf, at),
             Input::Remote(r) => {
                 let bytes = r
                     .read_at(at, buf.len() as u64)
@@ -154,7 +230,7 @@ impl Input {
 impl Length for Input {
     fn len(&self) -> u64 {
         match self {
-            Input::Local(f) => f.len(),
+            Input::Local(f) => f.size,
             Input::Remote(r) => r.size(),
         }
     }
@@ -188,8 +264,23 @@ impl Read for RemoteRead {
     }
 }
 
+/// A server file read forwards from an offset with positioned reads (the descriptor is shared;
+/// its file offset is never used).
+pub struct LocalRead {
+    file: Arc<LocalFile>,
+    at: u64,
+}
+
+impl Read for LocalRead {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.file.read_at(buf, self.at)?;
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
 pub enum InputRead {
-    Local(<File as ChunkReader>::T),
+    Local(std::io::BufReader<LocalRead>),
     Remote(RemoteRead),
 }
 
@@ -207,7 +298,10 @@ impl ChunkReader for Input {
 
     fn get_read(&self, start: u64) -> parquet::errors::Result<InputRead> {
         match self {
-            Input::Local(f) => f.get_read(start).map(InputRead::Local),
+            Input::Local(f) => Ok(InputRead::Local(std::io::BufReader::new(LocalRead {
+                file: f.clone(),
+                at: start,
+            }))),
             Input::Remote(r) => Ok(InputRead::Remote(RemoteRead {
                 file: r.clone(),
                 at: start.min(r.size()),
@@ -218,7 +312,25 @@ impl ChunkReader for Input {
 
     fn get_bytes(&self, start: u64, length: usize) -> parquet::errors::Result<Bytes> {
         match self {
-            Input::Local(f) => f.get_bytes(start, length),
+            Input::Local(f) => {
+                // As the parquet crate's own File reader does, with a positioned read.
+                let mut buffer = vec![0u8; length];
+                let mut read = 0;
+                while read < length {
+                    match f.file.read_at(&mut buffer[read..], start + read as u64) {
+                        Ok(0) => break,
+                        Ok(n) => read += n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                if read != length {
+                    return Err(ParquetError::EOF(format!(
+                        "Expected to read {length} bytes, read only {read}"
+                    )));
+                }
+                Ok(buffer.into())
+            }
             Input::Remote(r) => r
                 .read_at(start, length as u64)
                 .map_err(|e| ParquetError::External(Box::new(e))),

@@ -3,9 +3,7 @@
 //! pgrx-free.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::path::Path;
 use std::sync::Arc;
 
 use arrow::datatypes::Schema;
@@ -84,6 +82,22 @@ pub struct TripReader {
     next_row: u64,
     /// For a remote source: what failed when the decoder reports an error.
     input: Option<Input>,
+    months: Months,
+}
+
+/// A file's rows per month, to count: the reader's input and parsed footer.
+pub struct Months {
+    path: String,
+    input: Input,
+    metadata: ArrowReaderMetadata,
+}
+
+impl Months {
+    pub fn count(self) -> Result<BTreeMap<Partition, u64>, LoadError> {
+        let failed = self.input.try_clone().map_err(|e| io(&self.path, e))?;
+        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(self.input, self.metadata);
+        count_months(&self.path, builder).map_err(|e| failed.failure().map_or(e, LoadError::Remote))
+    }
 }
 
 impl TripReader {
@@ -98,7 +112,7 @@ impl TripReader {
         chunk_size: usize,
         work: &mut limits::Work,
     ) -> Result<TripReader, LoadError> {
-        Self::open_source(&Source::Local(path.into()), chunk_size, work)
+        Self::open_source(&Source::local(path)?, chunk_size, work)
     }
 
     /// Opens a server file or a remote object. A failed remote read is reported as what it
@@ -138,6 +152,11 @@ impl TripReader {
             ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new())
         })?
         .map_err(corrupt)?;
+        let months = Months {
+            path: path.into(),
+            input: file.try_clone().map_err(|e| io(path, e))?,
+            metadata: metadata.clone(),
+        };
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
         let matched = match_columns(path, builder.schema())?;
 
@@ -185,7 +204,22 @@ impl TripReader {
             total_rows,
             next_row: 0,
             input: remote,
+            months,
         })
+    }
+
+    /// The month count of this file ([`partitions_of`]) from the footer this reader parsed, over
+    /// the same opened input: to run while the reader decodes on its own thread.
+    pub fn months(&self) -> Months {
+        Months {
+            path: self.months.path.clone(),
+            input: self
+                .months
+                .input
+                .try_clone()
+                .expect("cloning an input clones an Arc"),
+            metadata: self.months.metadata.clone(),
+        }
     }
 
     pub fn path(&self) -> &str {
@@ -245,7 +279,7 @@ impl TripReader {
 /// [`TripReader::open`] accepted; rows whose pickup cannot be stored are not counted (the load
 /// rejects them), rows rejected for another column are (their month is merely looked at).
 pub fn partitions_of_file(path: &str) -> Result<BTreeMap<Partition, u64>, LoadError> {
-    partitions_of(&Source::Local(path.into()))
+    partitions_of(&Source::local(path)?)
 }
 
 /// [`partitions_of_file`] of a server file or a remote object.
@@ -257,12 +291,24 @@ pub fn partitions_of(source: &Source) -> Result<BTreeMap<Partition, u64>, LoadEr
 }
 
 fn partitions_of_input(path: &str, file: Input) -> Result<BTreeMap<Partition, u64>, LoadError> {
+    let builder =
+        guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file))?.map_err(|e| {
+            LoadError::Corrupt {
+                path: path.into(),
+                detail: e.to_string(),
+            }
+        })?;
+    count_months(path, builder)
+}
+
+fn count_months(
+    path: &str,
+    builder: ParquetRecordBatchReaderBuilder<Input>,
+) -> Result<BTreeMap<Partition, u64>, LoadError> {
     let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
         path: path.into(),
         detail: e.to_string(),
     };
-    let builder =
-        guarded(path, || ParquetRecordBatchReaderBuilder::try_new(file))?.map_err(corrupt)?;
     let matched = match_columns(path, builder.schema())?;
     let column = &COLUMNS[crate::trip::idx::PICKUP];
     let Some(root) = matched[crate::trip::idx::PICKUP] else {
@@ -383,25 +429,11 @@ impl Iterator for TripReader {
     }
 }
 
-fn io(path: &str, source: std::io::Error) -> LoadError {
+pub(crate) fn io(path: &str, source: std::io::Error) -> LoadError {
     LoadError::Io {
         path: path.into(),
         source,
     }
-}
-
-pub(crate) fn open_regular_file(path: &str) -> Result<File, LoadError> {
-    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => LoadError::NotFound { path: path.into() },
-        _ => io(path, e),
-    })?;
-    if meta.is_dir() {
-        return Err(LoadError::IsDirectory { path: path.into() });
-    }
-    if !meta.is_file() {
-        return Err(LoadError::NotRegularFile { path: path.into() });
-    }
-    File::open(Path::new(path)).map_err(|e| io(path, e))
 }
 
 /// Tells "not parquet at all" from "parquet, but cut short" before the parquet crate gives its

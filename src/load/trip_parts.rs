@@ -7,10 +7,8 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use pgrx::datum::{Date, DatumWithOid};
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
-use taxi_core::calendar;
 use taxi_core::dedup::KeySet;
 use taxi_core::error::LoadError;
 use taxi_core::partition::{Partition, MONTH_LOCK_CLASS};
@@ -19,116 +17,9 @@ use taxi_core::sql::partitions as sql;
 
 use crate::load::indexes;
 use crate::load::trip_writer::TripWriter;
-use crate::postgres::{datum, locks, owner, scan};
+use crate::postgres::partitions::{create_table, ensure, existing, month_date, run_as_owner};
+use crate::postgres::{locks, scan};
 use crate::report::OrInternal;
-
-/// An attached partition as the catalog describes it.
-pub struct Existing {
-    pub oid: pg_sys::Oid,
-    estimated_rows: Option<f64>,
-    plain: bool,
-}
-
-/// The attached partitions of `parent` (trips or facts) among `names`, by name.
-pub fn existing(
-    client: &SpiClient<'_>,
-    parent: &str,
-    names: &[String],
-) -> Result<HashMap<String, Existing>, LoadError> {
-    const DOING: &str = "finding partitions";
-    let names: Vec<&str> = names.iter().map(String::as_str).collect();
-    let mut found = HashMap::new();
-    for r in client
-        .select(sql::PARTITIONS, None, &[parent.into(), names.into()])
-        .or_internal(DOING)?
-    {
-        let (Some(name), Some(oid)) = (
-            r.get::<String>(1).or_internal(DOING)?,
-            r.get::<i64>(2).or_internal(DOING)?,
-        ) else {
-            continue;
-        };
-        found.insert(
-            name,
-            Existing {
-                oid: locks::oid(oid),
-                estimated_rows: r.get::<f64>(3).or_internal(DOING)?.filter(|n| *n >= 0.0),
-                plain: r.get::<bool>(4).or_internal(DOING)?.unwrap_or(false),
-            },
-        );
-    }
-    Ok(found)
-}
-
-/// The first day of a partition's month, as the SQL functions take it.
-pub fn month_date(p: Partition) -> Date {
-    let (y, m) = p.month();
-    datum::date(calendar::days_from_civil(y, m, 1))
-}
-
-/// Runs `f` (a call of the partition functions) as the extension's owner: they are not
-/// executable by PUBLIC, so the only partitions a role can create, fill or drop are those of its
-/// own load.
-fn owner_sql<R>(
-    f: impl FnOnce() -> pgrx::spi::Result<R>,
-    doing: &'static str,
-) -> Result<R, LoadError> {
-    let owner = owner::extension_owner().ok_or(LoadError::NotUpdated {
-        missing: "taxi.create_partition_table",
-    })?;
-    owner::as_owner(owner, f).or_internal(doing)
-}
-
-/// Runs `sql`, one of the partition functions, as the extension's owner.
-pub fn run_as_owner(
-    client: &mut SpiClient<'_>,
-    sql: &str,
-    args: &[DatumWithOid],
-    doing: &'static str,
-) -> Result<(), LoadError> {
-    owner_sql(|| client.update(sql, None, args).map(|_| ()), doing)
-}
-
-/// A standalone table for month `p` of `parent` (see `taxi.create_partition_table`), created as
-/// the extension's owner.
-pub fn create_table(
-    client: &mut SpiClient<'_>,
-    parent: &'static str,
-    p: Partition,
-) -> Result<pg_sys::Oid, LoadError> {
-    let oid = owner_sql(
-        || {
-            client
-                .update(
-                    sql::CREATE_TABLE,
-                    Some(1),
-                    &[parent.into(), month_date(p).into()],
-                )
-                .and_then(|t| t.first().get_one::<i64>())
-        },
-        "creating a partition",
-    )?;
-    oid.map(locks::oid).ok_or(LoadError::NotAPartition {
-        table: format!("{parent} of {:?}", p.month()),
-    })
-}
-
-/// Creates the missing partitions of `months` of `parent`, empty and attached.
-pub fn ensure(
-    client: &mut SpiClient<'_>,
-    parent: &str,
-    months: Vec<Date>,
-) -> Result<(), LoadError> {
-    if months.is_empty() {
-        return Ok(());
-    }
-    run_as_owner(
-        client,
-        sql::ENSURE,
-        &[parent.into(), months.into()],
-        "creating partitions",
-    )
-}
 
 struct Part {
     file_rows: u64,
