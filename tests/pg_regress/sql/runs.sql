@@ -1,5 +1,18 @@
 -- Operating taxi_loader: the load history, quarantined rows, quality flags and folder loads, as
 -- an operator sees them from psql.
+-- Its own database, so that it runs alike under `cargo pgrx regress` (every test in one
+-- database) and scripts/sqltest (pg_regress per version); the fixtures scripts/sqltest lays out.
+\set fixtures '/var/tmp/taxi_loader/sql-fixtures'
+\set regress_db :DBNAME
+\set VERBOSITY default
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS regress_runs WITH (FORCE);
+DROP ROLE IF EXISTS runs_loader;
+CREATE DATABASE regress_runs;
+\c regress_runs
+SET client_min_messages = notice;
+SET datestyle = 'ISO, MDY';
+SET timezone = 'UTC';
 CREATE EXTENSION taxi_loader;
 \set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
 \set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
@@ -103,3 +116,6 @@ SELECT rows_inserted, rows_removed
 FROM taxi_load(:'fixtures' || '/inbox/yellow_tripdata_2025-02-copy.parquet', replace => true);
 RESET ROLE;
 SELECT * FROM taxi_load(:'sample5', replace => NULL);
+\c :regress_db
+DROP DATABASE regress_runs WITH (FORCE);
+DROP ROLE runs_loader;

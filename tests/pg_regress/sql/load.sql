@@ -1,4 +1,17 @@
 -- taxi_load from psql: defaults, named arguments, reloading, and what a user sees on bad input.
+-- Its own database, so that it runs alike under `cargo pgrx regress` (every test in one
+-- database) and scripts/sqltest (pg_regress per version); the fixtures scripts/sqltest lays out.
+\set fixtures '/var/tmp/taxi_loader/sql-fixtures'
+\set regress_db :DBNAME
+\set VERBOSITY default
+SET client_min_messages = warning;
+DROP DATABASE IF EXISTS regress_load WITH (FORCE);
+DROP ROLE IF EXISTS analyst;
+CREATE DATABASE regress_load;
+\c regress_load
+SET client_min_messages = notice;
+SET datestyle = 'ISO, MDY';
+SET timezone = 'UTC';
 CREATE EXTENSION taxi_loader;
 \set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
 \set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
@@ -33,3 +46,6 @@ SET ROLE analyst;
 SELECT * FROM taxi_load(:'sample5');
 RESET ROLE;
 SELECT count(*) AS trips, sum(total_amount) AS total FROM taxi.yellow_taxi_trips;
+\c :regress_db
+DROP DATABASE regress_load WITH (FORCE);
+DROP ROLE analyst;
