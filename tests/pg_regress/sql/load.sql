@@ -12,6 +12,8 @@ CREATE DATABASE regress_load;
 SET client_min_messages = notice;
 SET datestyle = 'ISO, MDY';
 SET timezone = 'UTC';
+-- Progress NOTICEs carry a rate that varies; tests/sql/progress.sql is where they are tested.
+SET taxi.progress_every = -1;
 CREATE EXTENSION taxi_loader;
 \set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
 \set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
