@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Writes tests/fixtures/yellow_tripdata_2025-01_quarantine.parquet: the real 5-row sample (its
 2025-01 rows, its schema) plus rows that cannot be stored and rows that are suspicious, for the
-SQL-level test of the quarantine and the quality flags (tests/sql/runs.sql).
+SQL-level test of the quarantine and the quality flags (tests/pg_regress/sql/runs.sql).
     scripts/make_quarantine_fixture.py"""
 import datetime as dt
 import pathlib
