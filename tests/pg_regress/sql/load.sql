@@ -1,17 +1,9 @@
 -- taxi_load from psql: defaults, named arguments, reloading, and what a user sees on bad input.
--- Its own database, so that it runs alike under `cargo pgrx regress` (every test in one
--- database) and scripts/sqltest (pg_regress per version); the fixtures scripts/sqltest lays out.
-\set fixtures '/var/tmp/taxi_loader/sql-fixtures'
-\set regress_db :DBNAME
-\set VERBOSITY default
+\set test_db regress_load
+\i include/begin.psql
 SET client_min_messages = warning;
-DROP DATABASE IF EXISTS regress_load WITH (FORCE);
 DROP ROLE IF EXISTS analyst;
-CREATE DATABASE regress_load;
-\c regress_load
 SET client_min_messages = notice;
-SET datestyle = 'ISO, MDY';
-SET timezone = 'UTC';
 -- Progress NOTICEs carry a rate that varies; tests/sql/progress.sql is where they are tested.
 SET taxi.progress_every = -1;
 CREATE EXTENSION taxi_loader;
@@ -48,6 +40,5 @@ SET ROLE analyst;
 SELECT * FROM taxi_load(:'sample5');
 RESET ROLE;
 SELECT count(*) AS trips, sum(total_amount) AS total FROM taxi.yellow_taxi_trips;
-\c :regress_db
-DROP DATABASE regress_load WITH (FORCE);
+\i include/end.psql
 DROP ROLE analyst;

@@ -1,18 +1,10 @@
 -- Operating taxi_loader: the load history, quarantined rows, quality flags and folder loads, as
 -- an operator sees them from psql.
--- Its own database, so that it runs alike under `cargo pgrx regress` (every test in one
--- database) and scripts/sqltest (pg_regress per version); the fixtures scripts/sqltest lays out.
-\set fixtures '/var/tmp/taxi_loader/sql-fixtures'
-\set regress_db :DBNAME
-\set VERBOSITY default
+\set test_db regress_runs
+\i include/begin.psql
 SET client_min_messages = warning;
-DROP DATABASE IF EXISTS regress_runs WITH (FORCE);
 DROP ROLE IF EXISTS runs_loader;
-CREATE DATABASE regress_runs;
-\c regress_runs
 SET client_min_messages = notice;
-SET datestyle = 'ISO, MDY';
-SET timezone = 'UTC';
 -- Progress NOTICEs carry a rate that varies; tests/sql/progress.sql is where they are tested.
 SET taxi.progress_every = -1;
 CREATE EXTENSION taxi_loader;
@@ -118,6 +110,5 @@ SELECT rows_inserted, rows_removed
 FROM taxi_load(:'fixtures' || '/inbox/yellow_tripdata_2025-02-copy.parquet', replace => true);
 RESET ROLE;
 SELECT * FROM taxi_load(:'sample5', replace => NULL);
-\c :regress_db
-DROP DATABASE regress_runs WITH (FORCE);
+\i include/end.psql
 DROP ROLE runs_loader;

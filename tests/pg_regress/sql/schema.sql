@@ -1,16 +1,6 @@
 -- The objects CREATE EXTENSION makes: the functions, the trips table, the lookups and the star schema.
--- Its own database, so that it runs alike under `cargo pgrx regress` (every test in one
--- database) and scripts/sqltest (pg_regress per version); the fixtures scripts/sqltest lays out.
-\set fixtures '/var/tmp/taxi_loader/sql-fixtures'
-\set regress_db :DBNAME
-\set VERBOSITY default
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS regress_schema WITH (FORCE);
-CREATE DATABASE regress_schema;
-\c regress_schema
-SET client_min_messages = notice;
-SET datestyle = 'ISO, MDY';
-SET timezone = 'UTC';
+\set test_db regress_schema
+\i include/begin.psql
 CREATE EXTENSION taxi_loader;
 -- (\dx shows another column from psql 18 on: the same facts as a query, alike on every version.)
 SELECT extname AS name, extversion AS version, extnamespace::regnamespace AS schema,
@@ -47,5 +37,4 @@ WHERE table_schema = 'taxi' AND (table_name LIKE 'dim\_%' OR table_name = 'fact_
 GROUP BY table_name ORDER BY table_name;
 SELECT c.relname, c.relkind, pg_get_partkeydef(c.oid) AS partition_key
 FROM pg_class c WHERE c.oid = 'taxi.fact_trips'::regclass;
-\c :regress_db
-DROP DATABASE regress_schema WITH (FORCE);
+\i include/end.psql

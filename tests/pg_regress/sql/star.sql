@@ -1,17 +1,7 @@
 -- The star schema from psql: dimensions, partitions created by loads, the consistency check,
 -- tampering and repair, and the README's analytic queries on the real samples.
--- Its own database, so that it runs alike under `cargo pgrx regress` (every test in one
--- database) and scripts/sqltest (pg_regress per version); the fixtures scripts/sqltest lays out.
-\set fixtures '/var/tmp/taxi_loader/sql-fixtures'
-\set regress_db :DBNAME
-\set VERBOSITY default
-SET client_min_messages = warning;
-DROP DATABASE IF EXISTS regress_star WITH (FORCE);
-CREATE DATABASE regress_star;
-\c regress_star
-SET client_min_messages = notice;
-SET datestyle = 'ISO, MDY';
-SET timezone = 'UTC';
+\set test_db regress_star
+\i include/begin.psql
 -- Progress NOTICEs carry a rate that varies; tests/sql/progress.sql is where they are tested.
 SET taxi.progress_every = -1;
 CREATE EXTENSION taxi_loader;
@@ -68,5 +58,4 @@ SELECT d.year, d.month_name, count(*) FILTER (WHERE f.is_airport_trip) AS airpor
 FROM taxi.fact_trips f
 JOIN taxi.dim_date d ON d.date_key = f.date_key
 GROUP BY d.year, d.month, d.month_name ORDER BY d.year, d.month;
-\c :regress_db
-DROP DATABASE regress_star WITH (FORCE);
+\i include/end.psql
