@@ -90,9 +90,7 @@ pub fn load_months(
     #[cfg(not(feature = "remote"))]
     {
         let _ = (from, to, chunk, settings, replace);
-        Err(LoadError::NoRemoteSupport {
-            url: template.split(['?', '#']).next().unwrap_or_default().into(),
-        })
+        Err(LoadError::no_remote_support(template))
     }
 }
 

@@ -71,9 +71,7 @@ mod remote {
     use super::*;
 
     pub fn resolve(text: &str) -> Result<Location, LoadError> {
-        Err(LoadError::NoRemoteSupport {
-            url: text.split(['?', '#']).next().unwrap_or_default().into(),
-        })
+        Err(LoadError::no_remote_support(text))
     }
 
     pub fn is_cancel(_: &LoadError) -> bool {

@@ -165,7 +165,8 @@ pub enum LoadError {
     #[error("{0}")]
     Remote(SourceError),
 
-    /// A remote URL given to a library built without the `remote` feature.
+    /// A remote URL given to a library built without the `remote` feature
+    /// ([`LoadError::no_remote_support`]).
     #[error("this build of taxi_loader cannot read remote sources such as \"{url}\"")]
     NoRemoteSupport { url: String },
 
@@ -260,6 +261,14 @@ pub enum LoadError {
 }
 
 impl LoadError {
+    /// [`LoadError::NoRemoteSupport`] for `text`, shown without its query or fragment (a
+    /// presigned URL's query is a credential).
+    pub fn no_remote_support(text: &str) -> LoadError {
+        LoadError::NoRemoteSupport {
+            url: text.split(['?', '#']).next().unwrap_or_default().into(),
+        }
+    }
+
     pub fn class(&self) -> Class {
         match self {
             LoadError::NoPrivilege { .. }

@@ -1,10 +1,6 @@
 //! Files of a folder load: which files a pattern selects, in name order, and a file's SHA-256
 //! (its identity for taxi_load_dir). pgrx-free.
 
-use std::io::Read;
-
-use sha2::{Digest, Sha256};
-
 use crate::error::LoadError;
 
 /// Whether `name` matches `pattern`: `*` any run of characters, `?` one character, everything
@@ -80,19 +76,10 @@ pub fn scheme(source: &str) -> Option<&str> {
     .then_some(scheme)
 }
 
-/// SHA-256 of the file's bytes, lower-case hex.
-pub fn sha256_hex(path: &str) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    loop {
-        let n = file.read(&mut buf)?;
-        if n == 0 {
-            break;
-        }
-        hasher.update(&buf[..n]);
-    }
-    Ok(crate::hash::hex(&hasher.finalize()))
+/// SHA-256 of a server file's bytes, lower-case hex: the one way a file is hashed
+/// ([`crate::read::input::LocalFile::sha256`]), opened as a load opens it.
+pub fn sha256_hex(path: &str) -> Result<String, crate::error::LoadError> {
+    crate::read::input::Source::local(path)?.sha256_hex()
 }
 
 /// A file's SHA-256 computed on its own thread while the load reads the file (a server file is
