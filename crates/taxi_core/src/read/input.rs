@@ -191,20 +191,15 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// An opened [`Source`].
+/// An opened [`Source`]; a clone shares the descriptor or the remote object (reads are
+/// positioned, so clones never share an offset).
+#[derive(Clone)]
 pub enum Input {
     Local(Arc<LocalFile>),
     Remote(Arc<dyn RemoteObject>),
 }
 
 impl Input {
-    pub fn try_clone(&self) -> std::io::Result<Input> {
-        Ok(match self {
-            Input::Local(f) => Input::Local(f.clone()),
-            Input::Remote(r) => Input::Remote(r.clone()),
-        })
-    }
-
     pub fn read_exact_at(&self, buf: &mut [u8], at: u64) -> std::io::Result<()> {
         match self {
             Input::Local(f) => f.file.read_exact_at(buf, at),

@@ -86,6 +86,7 @@ pub struct TripReader {
 }
 
 /// A file's rows per month, to count: the reader's input and parsed footer.
+#[derive(Clone)]
 pub struct Months {
     path: String,
     input: Input,
@@ -94,7 +95,7 @@ pub struct Months {
 
 impl Months {
     pub fn count(self) -> Result<BTreeMap<Partition, u64>, LoadError> {
-        let failed = self.input.try_clone().map_err(|e| io(&self.path, e))?;
+        let failed = self.input.clone();
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(self.input, self.metadata);
         count_months(&self.path, builder).map_err(|e| failed.failure().map_or(e, LoadError::Remote))
     }
@@ -123,7 +124,7 @@ impl TripReader {
         work: &mut limits::Work,
     ) -> Result<TripReader, LoadError> {
         let file = source.open()?;
-        let failed = file.try_clone().map_err(|e| io(&source.name(), e))?;
+        let failed = file.clone();
         Self::open_input(&source.name(), file, chunk_size, work)
             .map_err(|e| failed.failure().map_or(e, LoadError::Remote))
     }
@@ -137,11 +138,8 @@ impl TripReader {
         let file_size = file.len();
         check_magic(path, &file, file_size)?;
         let footer = limits::read_footer(path, &file, file_size, work)?;
-        let limits_file = file.try_clone().map_err(|e| io(path, e))?;
-        let remote = matches!(file, Input::Remote(_))
-            .then(|| file.try_clone())
-            .transpose()
-            .map_err(|e| io(path, e))?;
+        let limits_file = file.clone();
+        let remote = matches!(file, Input::Remote(_)).then(|| file.clone());
 
         let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
             path: path.into(),
@@ -154,7 +152,7 @@ impl TripReader {
         .map_err(corrupt)?;
         let months = Months {
             path: path.into(),
-            input: file.try_clone().map_err(|e| io(path, e))?,
+            input: file.clone(),
             metadata: metadata.clone(),
         };
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
@@ -211,15 +209,7 @@ impl TripReader {
     /// The month count of this file ([`partitions_of`]) from the footer this reader parsed, over
     /// the same opened input: to run while the reader decodes on its own thread.
     pub fn months(&self) -> Months {
-        Months {
-            path: self.months.path.clone(),
-            input: self
-                .months
-                .input
-                .try_clone()
-                .expect("cloning an input clones an Arc"),
-            metadata: self.months.metadata.clone(),
-        }
+        self.months.clone()
     }
 
     pub fn path(&self) -> &str {
@@ -285,7 +275,7 @@ pub fn partitions_of_file(path: &str) -> Result<BTreeMap<Partition, u64>, LoadEr
 /// [`partitions_of_file`] of a server file or a remote object.
 pub fn partitions_of(source: &Source) -> Result<BTreeMap<Partition, u64>, LoadError> {
     let file = source.open()?;
-    let failed = file.try_clone().map_err(|e| io(&source.name(), e))?;
+    let failed = file.clone();
     partitions_of_input(&source.name(), file)
         .map_err(|e| failed.failure().map_or(e, LoadError::Remote))
 }
