@@ -146,14 +146,7 @@ mod remote {
             })?;
             // Each month's URL differs: each is checked. A template that is no URL is refused
             // as one, not checked as a server path.
-            let url = match files::scheme(&text) {
-                Some(_) => source::resolve(&text)?,
-                None => Location::Remote(RemoteUrl::parse(&text)?),
-            };
-            let Location::Remote(url) = url else {
-                unreachable!("a source with a scheme resolves to a URL")
-            };
-            urls.push(url);
+            urls.push(source::check(RemoteUrl::parse(&text)?)?);
         }
         let mut out = Vec::with_capacity(urls.len());
         for url in urls {

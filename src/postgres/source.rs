@@ -82,7 +82,7 @@ mod remote {
 }
 
 #[cfg(feature = "remote")]
-pub use remote::{client, open};
+pub use remote::{check, client, open};
 
 #[cfg(feature = "remote")]
 mod remote {
@@ -134,14 +134,18 @@ mod remote {
     /// The URL, the caller's privilege, the allow-list. In that order: an unprivileged caller
     /// learns nothing of the list.
     pub fn resolve(text: &str) -> Result<Location, LoadError> {
-        let url = RemoteUrl::parse(text)?;
+        check(RemoteUrl::parse(text)?).map(Location::Remote)
+    }
+
+    /// The privilege, then the allow-list, for a parsed URL.
+    pub fn check(url: RemoteUrl) -> Result<RemoteUrl, LoadError> {
         if !may_read_remote() {
             return Err(LoadError::NoRemotePrivilege { url: url.shown() });
         }
         if !url.allowed_by(&gucs::allowed_sources()) {
             return Err(RemoteError::NotAllowed { url: url.shown() }.into());
         }
-        Ok(Location::Remote(url))
+        Ok(url)
     }
 
     /// A client with the session's settings, for one call of taxi_load, taxi_load_dir or
