@@ -201,12 +201,23 @@ pub enum LoadError {
     #[error("parquet file \"{path}\" is truncated or corrupt")]
     Corrupt { path: String, detail: String },
 
-    #[error("file \"{path}\" is not a yellow taxi trip file")]
+    /// `forced`: the caller named the dataset; otherwise `dataset` is the closest one.
+    #[error("file \"{path}\" is not {}", if *forced { format!("a {} trip file", dataset.title) } else { "a trip file of any TLC dataset".into() })]
     WrongDataset {
         path: String,
+        dataset: &'static crate::dataset::Dataset,
         missing: Vec<&'static str>,
-        looks_like: Option<&'static str>,
+        forced: bool,
     },
+
+    #[error("file \"{path}\" has the columns of more than one TLC dataset ({})", candidates.join(", "))]
+    AmbiguousDataset {
+        path: String,
+        candidates: Vec<&'static str>,
+    },
+
+    #[error("unknown dataset \"{name}\"")]
+    UnknownDataset { name: String },
 
     #[error("file \"{path}\" has more than one column named \"{column}\" (ignoring case)")]
     AmbiguousColumn { path: String, column: &'static str },
@@ -301,7 +312,9 @@ impl LoadError {
             LoadError::Empty { .. }
             | LoadError::NotParquet { .. }
             | LoadError::WrongDataset { .. }
+            | LoadError::AmbiguousDataset { .. }
             | LoadError::AmbiguousColumn { .. } => Class::BadFileFormat,
+            LoadError::UnknownDataset { .. } => Class::InvalidParameterValue,
             LoadError::Corrupt { .. } => Class::DataCorrupted,
             LoadError::UnsupportedType { .. } => Class::DatatypeMismatch,
         }
@@ -320,16 +333,20 @@ impl LoadError {
                 Some("Pass any day of the month to rebuild, or NULL for every month.".into())
             }
             LoadError::WrongDataset {
+                dataset,
                 missing,
-                looks_like,
+                forced,
                 ..
-            } => {
-                let mut d = format!("Missing columns: {}.", missing.join(", "));
-                if let Some(kind) = looks_like {
-                    d.push_str(&format!(" The file looks like a {kind} trip file."));
-                }
-                Some(d)
-            }
+            } => Some(if *forced {
+                format!("Missing columns: {}.", missing.join(", "))
+            } else {
+                format!(
+                    "It is closest to a {} trip file ({}), but lacks its columns {}.",
+                    dataset.title,
+                    dataset.name,
+                    missing.join(", ")
+                )
+            }),
             LoadError::Io { source, .. } => Some(source.to_string()),
             LoadError::TooManyRejected { first, .. } => Some(format!("The first: {first}.")),
             LoadError::Remote(e) => e.detail.clone(),
@@ -385,9 +402,16 @@ impl LoadError {
             LoadError::Corrupt { .. } => {
                 "Download the file again; nothing of it was loaded.".to_string()
             }
-            LoadError::WrongDataset { missing, .. } => format!(
-                "A yellow taxi trip file needs the columns {}; this file lacks {}.",
-                crate::trip::COLUMNS
+            LoadError::WrongDataset {
+                dataset,
+                missing,
+                forced: true,
+                ..
+            } => format!(
+                "A {} trip file needs the columns {}; this file lacks {}.",
+                dataset.title,
+                dataset
+                    .columns
                     .iter()
                     .filter(|c| c.required)
                     .map(|c| c.source)
@@ -395,6 +419,17 @@ impl LoadError {
                     .join(", "),
                 missing.join(", ")
             ),
+            LoadError::WrongDataset { .. } => format!(
+                "taxi_load reads the TLC's trip files of the datasets {}, recognized by their columns. To see what a file lacks for one of them, name it: dataset => 'green'.",
+                dataset_names()
+            ),
+            LoadError::AmbiguousDataset { candidates, .. } => format!(
+                "Say which it is: dataset => '{}'.",
+                candidates[0]
+            ),
+            LoadError::UnknownDataset { .. } => {
+                format!("The datasets are {}.", dataset_names())
+            }
             LoadError::AmbiguousColumn { .. } => {
                 "Rewrite the file with one column of that name.".to_string()
             }
@@ -421,9 +456,18 @@ impl LoadError {
     }
 }
 
+fn dataset_names() -> String {
+    crate::dataset::ALL
+        .iter()
+        .map(|d| d.name)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::{GREEN, YELLOW};
 
     #[test]
     fn no_error_maps_to_internal_error() {
@@ -436,8 +480,9 @@ mod tests {
             },
             LoadError::WrongDataset {
                 path: "/x".into(),
+                dataset: &YELLOW,
                 missing: vec!["a"],
-                looks_like: None,
+                forced: false,
             },
             LoadError::Io {
                 path: "/x".into(),
@@ -457,24 +502,39 @@ mod tests {
 
     #[test]
     fn wrong_dataset_names_missing_columns() {
-        let e = LoadError::WrongDataset {
+        let forced = LoadError::WrongDataset {
             path: "/g.parquet".into(),
+            dataset: &YELLOW,
             missing: vec!["tpep_pickup_datetime", "tpep_dropoff_datetime"],
-            looks_like: Some("green"),
+            forced: true,
         };
         assert_eq!(
-            e.to_string(),
+            forced.to_string(),
             "file \"/g.parquet\" is not a yellow taxi trip file"
         );
-        let detail = e.detail().unwrap();
+        let detail = forced.detail().unwrap();
         assert!(
             detail.contains("tpep_pickup_datetime, tpep_dropoff_datetime"),
             "{detail}"
         );
-        assert!(detail.contains("green"), "{detail}");
-        assert!(e
+        assert!(forced
             .hint()
             .unwrap()
             .contains("this file lacks tpep_pickup_datetime"));
+        let closest = LoadError::WrongDataset {
+            path: "/g.parquet".into(),
+            dataset: &GREEN,
+            missing: vec!["lpep_dropoff_datetime"],
+            forced: false,
+        };
+        assert_eq!(
+            closest.to_string(),
+            "file \"/g.parquet\" is not a trip file of any TLC dataset"
+        );
+        assert_eq!(
+            closest.detail().unwrap(),
+            "It is closest to a green taxi trip file (green), but lacks its columns lpep_dropoff_datetime."
+        );
+        assert!(closest.hint().unwrap().contains("yellow, green, fhv, fhvhv"));
     }
 }

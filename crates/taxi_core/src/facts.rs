@@ -12,7 +12,8 @@ use crate::calendar::{civil_from_days, US_PER_DAY, US_PER_HOUR};
 use rayon::prelude::*;
 
 use crate::threads;
-use crate::trip::{idx, TripBatch, Values};
+use crate::dataset::{license_service, Service};
+use crate::trip::{TripBatch, Values};
 
 use crate::partition::partition_of;
 pub use crate::partition::{Partition, FIRST_YEAR, LAST_YEAR};
@@ -107,6 +108,8 @@ fn key(set: &[bool], code: Option<i16>) -> i16 {
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Fact {
     pub partition: Partition,
+    /// taxi.dim_service: the dataset, and for high-volume FHV the company.
+    pub service_key: i16,
     pub date_key: i32,
     pub time_key: i16,
     pub pickup_location_key: i16,
@@ -114,7 +117,8 @@ pub struct Fact {
     pub vendor_key: i16,
     pub rate_code_key: i16,
     pub payment_type_key: i16,
-    pub trip_duration_minutes: f64,
+    /// None when the trip has no dropoff (early FHV files).
+    pub trip_duration_minutes: Option<f64>,
     pub avg_speed_mph: Option<f64>,
     /// tip_pct in hundredths of a percent (numeric with two decimals).
     pub tip_pct_hundredths: Option<i64>,
@@ -125,44 +129,68 @@ pub struct Fact {
     pub is_short_distance: bool,
 }
 
-/// The columns of a chunk the facts are computed from.
+/// The columns of a chunk the facts are computed from; None: the dataset has no such column.
 pub struct Inputs<'a> {
-    vendor: &'a [Option<i16>],
+    service: Service,
+    license: Option<&'a [Option<std::sync::Arc<str>>]>,
+    vendor: Option<&'a [Option<i16>]>,
     pickup: &'a [Option<i64>],
     dropoff: &'a [Option<i64>],
-    distance: &'a [Option<f64>],
-    rate_code: &'a [Option<i16>],
-    pu: &'a [Option<i16>],
-    dol: &'a [Option<i16>],
-    payment_type: &'a [Option<i16>],
-    fare: &'a [Option<i64>],
-    tip: &'a [Option<i64>],
+    distance: Option<&'a [Option<f64>]>,
+    rate_code: Option<&'a [Option<i16>]>,
+    pu: Option<&'a [Option<i16>]>,
+    dol: Option<&'a [Option<i16>]>,
+    payment_type: Option<&'a [Option<i16>]>,
+    fare: Option<&'a [Option<i64>]>,
+    tip: Option<&'a [Option<i64>]>,
+}
+
+/// Row `row` of an optional column.
+fn at<T: Copy>(column: Option<&[Option<T>]>, row: usize) -> Option<T> {
+    column.and_then(|c| c[row])
 }
 
 impl<'a> Inputs<'a> {
     pub fn new(batch: &'a TripBatch) -> Inputs<'a> {
-        let int = |i: usize| match &batch.columns[i] {
-            Values::Int(v) => v.as_slice(),
-            other => panic!("column {i} is {other:?}"),
+        let d = batch.dataset;
+        let int = |name: &str| {
+            d.fact_source(name).map(|i| match &batch.columns[i] {
+                Values::Int(v) => v.as_slice(),
+                other => panic!("{name} is {other:?}"),
+            })
         };
-        let i64s = |i: usize| match &batch.columns[i] {
-            Values::Timestamp(v) | Values::Money(v) => v.as_slice(),
+        let money = |name: &str| {
+            d.fact_source(name).map(|i| match &batch.columns[i] {
+                Values::Money(v) => v.as_slice(),
+                other => panic!("{name} is {other:?}"),
+            })
+        };
+        let ts = |i: usize| match &batch.columns[i] {
+            Values::Timestamp(v) => v.as_slice(),
             other => panic!("column {i} is {other:?}"),
         };
         Inputs {
-            vendor: int(idx::VENDOR_ID),
-            pickup: i64s(idx::PICKUP),
-            dropoff: i64s(idx::DROPOFF),
-            distance: match &batch.columns[idx::TRIP_DISTANCE] {
-                Values::Float(v) => v.as_slice(),
-                other => panic!("trip_distance is {other:?}"),
+            service: d.service,
+            license: match d.service {
+                Service::ByLicense(i) => match &batch.columns[i] {
+                    Values::Text(v) => Some(v.as_slice()),
+                    other => panic!("the license is {other:?}"),
+                },
+                Service::Fixed(_) => None,
             },
-            rate_code: int(idx::RATECODE_ID),
-            pu: int(idx::PU_LOCATION_ID),
-            dol: int(idx::DO_LOCATION_ID),
-            payment_type: int(idx::PAYMENT_TYPE),
-            fare: i64s(idx::FARE_AMOUNT),
-            tip: i64s(idx::TIP_AMOUNT),
+            vendor: int("vendorid"),
+            pickup: ts(d.pickup),
+            dropoff: ts(d.dropoff),
+            distance: d.fact_source("trip_distance").map(|i| match &batch.columns[i] {
+                Values::Float(v) => v.as_slice(),
+                other => panic!("the distance is {other:?}"),
+            }),
+            rate_code: int("ratecodeid"),
+            pu: int("pulocationid"),
+            dol: int("dolocationid"),
+            payment_type: int("payment_type"),
+            fare: money("fare_amount"),
+            tip: money("tip_amount"),
         }
     }
 
@@ -171,19 +199,19 @@ impl<'a> Inputs<'a> {
         Partition::of_pickup(self.pickup[row].expect("pickup is NOT NULL"))
     }
 
-    /// The fact of row `row`. Pickup and dropoff are never NULL in a stored trip.
+    /// The fact of row `row`. The pickup is never NULL in a stored trip.
     pub fn fact(&self, row: usize, dims: &Dims) -> Fact {
         let pickup = self.pickup[row].expect("pickup is NOT NULL");
-        let dropoff = self.dropoff[row].expect("dropoff is NOT NULL");
+        let dropoff = self.dropoff[row];
         let (year, month, day) = civil_from_days(pickup.div_euclid(US_PER_DAY));
         let in_range = (FIRST_YEAR..=LAST_YEAR).contains(&year);
         let partition = partition_of(year, month);
         // SQL: (extract(epoch from dropoff) - extract(epoch from pickup)) * 1e6, an exact
         // numeric, then ::float8 (correctly rounded, as this conversion is).
-        let duration_us = (dropoff as i128 - pickup as i128) as f64;
-        let distance = self.distance[row];
-        let avg_speed_mph = match distance {
-            Some(d)
+        let duration_us = dropoff.map(|d| (d as i128 - pickup as i128) as f64);
+        let distance = at(self.distance, row);
+        let avg_speed_mph = match (distance, duration_us) {
+            (Some(d), Some(duration_us))
                 if duration_us > 0.0
                     && (d == 0.0 || (SPEED_MIN_MILES..=SPEED_MAX_MILES).contains(&d)) =>
             {
@@ -191,19 +219,27 @@ impl<'a> Inputs<'a> {
             }
             _ => None,
         };
-        let tip_pct_hundredths = match (self.tip[row], self.fare[row]) {
+        let tip_pct_hundredths = match (at(self.tip, row), at(self.fare, row)) {
             (Some(tip), Some(fare)) if fare != 0 => Some(percent_hundredths(tip, fare)),
             _ => None,
         };
-        let (pu_key, pu) = dims.zone(self.pu[row]);
-        let (do_key, dol) = dims.zone(self.dol[row]);
+        let (pu_key, pu) = dims.zone(at(self.pu, row));
+        let (do_key, dol) = dims.zone(at(self.dol, row));
         let is_airport_trip = pu.is_some_and(|z| z.airport) || dol.is_some_and(|z| z.airport);
         let is_cross_borough = match (pu.and_then(|z| z.borough), dol.and_then(|z| z.borough)) {
             (Some(a), Some(b)) => a != b,
             _ => false,
         };
+        let payment_type = at(self.payment_type, row);
         Fact {
             partition,
+            service_key: match self.service {
+                Service::Fixed(key) => key,
+                Service::ByLicense(_) => license_service(
+                    self.license
+                        .and_then(|l| l[row].as_deref()),
+                ),
+            },
             date_key: if in_range {
                 year * 10_000 + month as i32 * 100 + day as i32
             } else {
@@ -212,15 +248,15 @@ impl<'a> Inputs<'a> {
             time_key: (pickup.rem_euclid(US_PER_DAY) / US_PER_HOUR) as i16,
             pickup_location_key: pu_key,
             dropoff_location_key: do_key,
-            vendor_key: key(&dims.vendors, self.vendor[row]),
-            rate_code_key: key(&dims.rate_codes, self.rate_code[row]),
-            payment_type_key: key(&dims.payment_types, self.payment_type[row]),
-            trip_duration_minutes: duration_us / 60_000_000.0,
+            vendor_key: key(&dims.vendors, at(self.vendor, row)),
+            rate_code_key: key(&dims.rate_codes, at(self.rate_code, row)),
+            payment_type_key: key(&dims.payment_types, payment_type),
+            trip_duration_minutes: duration_us.map(|us| us / 60_000_000.0),
             avg_speed_mph,
             tip_pct_hundredths,
             is_airport_trip,
             is_cross_borough,
-            is_cash: self.payment_type[row] == Some(2),
+            is_cash: payment_type == Some(2),
             // NaN compares false here and is excluded in SQL (where NaN sorts above everything).
             is_long_distance: distance.is_some_and(|d| d > 10.0),
             is_short_distance: distance.is_some_and(|d| d < 1.0),
@@ -254,6 +290,18 @@ pub fn percent_hundredths(tip_cents: i64, fare_cents: i64) -> i64 {
 mod tests {
     use super::*;
     use crate::calendar::days_from_civil;
+    use crate::dataset::YELLOW;
+
+    mod idx {
+        pub const VENDOR_ID: usize = 0;
+        pub const PICKUP: usize = 1;
+        pub const RATECODE_ID: usize = 5;
+        pub const PU_LOCATION_ID: usize = 7;
+        pub const DO_LOCATION_ID: usize = 8;
+        pub const PAYMENT_TYPE: usize = 9;
+        pub const FARE_AMOUNT: usize = 10;
+        pub const TIP_AMOUNT: usize = 13;
+    }
 
     fn dims() -> Dims {
         Dims::new(
@@ -295,7 +343,7 @@ mod tests {
         codes: [Option<i16>; 5],
         fare_tip: (Option<i64>, Option<i64>),
     ) -> TripBatch {
-        let mut batch = TripBatch::empty(1);
+        let mut batch = TripBatch::empty(&YELLOW, 1);
         let (y, m, d, h) = pickup;
         let p = days_from_civil(y, m, d) * US_PER_DAY + h * US_PER_HOUR + 123;
         let [vendor, rate, pu, dol, pay] = codes;
@@ -314,6 +362,7 @@ mod tests {
                 } else {
                     p + minutes * 60_000_000
                 })),
+                Values::BigInt(v) => v.push(None),
                 Values::Float(v) => v.push(distance),
                 Values::Money(v) => v.push(match i {
                     idx::FARE_AMOUNT => fare_tip.0,
@@ -346,7 +395,8 @@ mod tests {
             (f.vendor_key, f.rate_code_key, f.payment_type_key),
             (2, 1, 1)
         );
-        assert_eq!(f.trip_duration_minutes, 30.0);
+        assert_eq!(f.trip_duration_minutes, Some(30.0));
+        assert_eq!(f.service_key, 1);
         assert_eq!(f.avg_speed_mph, Some(24.0));
         assert_eq!(f.tip_pct_hundredths, Some(2000));
         assert!(f.is_airport_trip && f.is_cross_borough && f.is_long_distance);
@@ -377,7 +427,7 @@ mod tests {
             (f.vendor_key, f.rate_code_key, f.payment_type_key),
             (UNKNOWN, UNKNOWN, 2)
         );
-        assert_eq!(f.trip_duration_minutes, -5.0);
+        assert_eq!(f.trip_duration_minutes, Some(-5.0));
         assert_eq!(f.avg_speed_mph, None);
         assert_eq!(f.tip_pct_hundredths, None); // fare 0
         assert!(f.is_cash);

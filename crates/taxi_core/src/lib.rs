@@ -4,7 +4,8 @@
 //!
 //! The pipeline, one module each: [`read`] (parquet → Arrow, bounded) → [`convert`] (Arrow → the
 //! trip schema's Rust values) → [`hash`] (row hashes) → [`dedup`] (which rows are new) →
-//! [`quality`] (flags) → [`facts`] (star-schema rows). Beside it: [`trip`] (the schema),
+//! [`quality`] (flags) → [`facts`] (star-schema rows). Beside it: [`dataset`] (the TLC's four
+//! trip datasets, each described once), [`trip`] (a chunk of trips),
 //! [`error`] (every error with its SQLSTATE), [`policy`] (the load's decisions), [`sql`] (every
 //! statement the extension runs), [`files`] (folder loads), [`payload`] (what the history's
 //! background worker receives), [`calendar`] (dates without a time-zone library) and [`threads`]
@@ -12,6 +13,7 @@
 
 pub mod calendar;
 pub mod convert;
+pub mod dataset;
 pub mod dedup;
 pub mod error;
 pub mod facts;

@@ -83,9 +83,9 @@ impl Partition {
         format!("fact_trips_{}", self.suffix())
     }
 
-    /// The trip partition's table name in schema taxi.
-    pub fn trip_table(self) -> String {
-        format!("yellow_taxi_trips_{}", self.suffix())
+    /// The partition's table name in schema taxi of `dataset`'s trips.
+    pub fn trip_table(self, dataset: &crate::dataset::Dataset) -> String {
+        format!("{}_{}", dataset.table, self.suffix())
     }
 
     /// The second key of the partition's month lock; sorts as the partitions do, so loads that
@@ -133,10 +133,10 @@ mod tests {
     #[test]
     fn names_months_and_lock_order() {
         let jan = Partition::Month(2024 * 12);
-        assert_eq!(jan.trip_table(), "yellow_taxi_trips_y2024m01");
+        assert_eq!(jan.trip_table(&crate::dataset::YELLOW), "yellow_taxi_trips_y2024m01");
         assert_eq!(jan.fact_table(), "fact_trips_y2024m01");
         assert_eq!(
-            Partition::Before.trip_table(),
+            Partition::Before.trip_table(&crate::dataset::YELLOW),
             "yellow_taxi_trips_before_2000"
         );
         assert_eq!(Partition::After.fact_table(), "fact_trips_from_2100");

@@ -1,10 +1,11 @@
 //! Quality flags: storable but suspicious trips are loaded with a bitmask saying why they look
-//! wrong (`yellow_taxi_trips.quality_flags`), and each flag is counted per load
-//! (`load_runs.flag_counts`). The bits are part of the stored data: never renumber, only add.
-//! pgrx-free.
+//! wrong (the trip tables' `quality_flags`), and each flag is counted per load
+//! (`load_runs.flag_counts`). A flag applies to a dataset that has the columns it looks at; the
+//! bits are part of the stored data: never renumber, only add. pgrx-free.
 
 use crate::calendar::{civil_from_days, US_PER_DAY, US_PER_HOUR};
-use crate::trip::{idx, TripBatch, Values, COLUMNS};
+use crate::dataset::Dataset;
+use crate::trip::{TripBatch, Values};
 
 /// One flag: its bit and the name `load_runs.flag_counts` uses for it.
 pub struct Flag {
@@ -19,11 +20,17 @@ pub const OUTSIDE_FILE_MONTH: i16 = 4;
 pub const UNKNOWN_ZONE: i16 = 8;
 pub const ZERO_DISTANCE: i16 = 16;
 pub const IMPLAUSIBLE_SPEED: i16 = 32;
+pub const TRIP_TIME_MISMATCH: i16 = 64;
+
+/// A trip's stated duration (high-volume FHV's trip_time) may differ from its timestamps by this
+/// much before it is flagged: the timestamps are whole seconds, the companies' clocks are not
+/// the same clock.
+pub const TRIP_TIME_TOLERANCE_SECONDS: i64 = 60;
 
 /// Above this average speed a trip is implausible (the city's highways are limited to 50 mph).
 pub const MAX_PLAUSIBLE_MPH: f64 = 100.0;
 
-pub const FLAGS: [Flag; 6] = [
+pub const FLAGS: [Flag; 7] = [
     Flag {
         bit: NEGATIVE_AMOUNT,
         name: "negative_amount",
@@ -54,7 +61,30 @@ pub const FLAGS: [Flag; 6] = [
         name: "implausible_speed",
         meaning: "trip_distance over the trip's duration is above 100 mph",
     },
+    Flag {
+        bit: TRIP_TIME_MISMATCH,
+        name: "trip_time_mismatch",
+        meaning: "trip_time differs from dropoff - pickup by more than 60 seconds (high-volume FHV)",
+    },
 ];
+
+impl Flag {
+    /// Whether `dataset` has the columns this flag looks at.
+    pub fn applies(&self, dataset: &Dataset) -> bool {
+        let distance = dataset.fact_source("trip_distance").is_some();
+        match self.bit {
+            NEGATIVE_AMOUNT => dataset
+                .columns
+                .iter()
+                .any(|c| c.kind == crate::trip::Kind::Money),
+            DROPOFF_BEFORE_PICKUP | OUTSIDE_FILE_MONTH => true,
+            UNKNOWN_ZONE => dataset.column("pulocationid").is_some(),
+            ZERO_DISTANCE | IMPLAUSIBLE_SPEED => distance,
+            TRIP_TIME_MISMATCH => dataset.trip_seconds.is_some(),
+            _ => false,
+        }
+    }
+}
 
 /// The month a TLC file name states (`yellow_tripdata_2024-01.parquet` → (2024, 1)): the last
 /// `YYYY-MM` in the name. None if there is none.
@@ -81,28 +111,37 @@ pub fn file_month(path: &str) -> Option<(i32, u32)> {
 
 /// The flags of every row of `batch`. `month`: the file's month, if its name states one.
 pub fn flags(batch: &TripBatch, month: Option<(i32, u32)>) -> Vec<i16> {
-    let money: Vec<&[Option<i64>]> = COLUMNS
+    let d = batch.dataset;
+    let money: Vec<&[Option<i64>]> = batch
+        .columns
         .iter()
-        .zip(&batch.columns)
-        .filter_map(|(c, v)| match v {
-            Values::Money(v) if c.kind == crate::trip::Kind::Money => Some(v.as_slice()),
+        .filter_map(|v| match v {
+            Values::Money(v) => Some(v.as_slice()),
             _ => None,
         })
         .collect();
+    let at = |name: &str| d.column(name).map(|i| &batch.columns[i]);
     let ts = |i: usize| match &batch.columns[i] {
         Values::Timestamp(v) => v.as_slice(),
         other => panic!("column {i} is {other:?}"),
     };
-    let int = |i: usize| match &batch.columns[i] {
-        Values::Int(v) => v.as_slice(),
-        other => panic!("column {i} is {other:?}"),
-    };
-    let (pickup, dropoff) = (ts(idx::PICKUP), ts(idx::DROPOFF));
-    let (pu, dol) = (int(idx::PU_LOCATION_ID), int(idx::DO_LOCATION_ID));
-    let distance = match &batch.columns[idx::TRIP_DISTANCE] {
+    let zones: Vec<&[Option<i16>]> = [at("pulocationid"), at("dolocationid")]
+        .into_iter()
+        .flatten()
+        .map(|v| match v {
+            Values::Int(v) => v.as_slice(),
+            other => panic!("zone is {other:?}"),
+        })
+        .collect();
+    let (pickup, dropoff) = (ts(d.pickup), ts(d.dropoff));
+    let distance = d.fact_source("trip_distance").map(|i| match &batch.columns[i] {
         Values::Float(v) => v.as_slice(),
-        other => panic!("trip_distance is {other:?}"),
-    };
+        other => panic!("distance is {other:?}"),
+    });
+    let seconds = d.trip_seconds.map(|i| match &batch.columns[i] {
+        Values::BigInt(v) => v.as_slice(),
+        other => panic!("trip_time is {other:?}"),
+    });
     (0..batch.len())
         .map(|r| {
             let mut f = 0;
@@ -110,13 +149,20 @@ pub fn flags(batch: &TripBatch, month: Option<(i32, u32)>) -> Vec<i16> {
                 f |= NEGATIVE_AMOUNT;
             }
             let (p, d) = (pickup[r], dropoff[r]);
+            let dist = distance.and_then(|v| v[r]);
             if let (Some(p), Some(d)) = (p, d) {
                 if d < p {
                     f |= DROPOFF_BEFORE_PICKUP;
                 }
-                if let (Some(dist), true) = (distance[r], d > p) {
+                if let (Some(dist), true) = (dist, d > p) {
                     if dist / ((d - p) as f64 / US_PER_HOUR as f64) > MAX_PLAUSIBLE_MPH {
                         f |= IMPLAUSIBLE_SPEED;
+                    }
+                }
+                if let Some(s) = seconds.and_then(|v| v[r]) {
+                    let stamped = (d - p).div_euclid(1_000_000);
+                    if (s as i128 - stamped as i128).abs() > TRIP_TIME_TOLERANCE_SECONDS as i128 {
+                        f |= TRIP_TIME_MISMATCH;
                     }
                 }
             }
@@ -126,13 +172,13 @@ pub fn flags(batch: &TripBatch, month: Option<(i32, u32)>) -> Vec<i16> {
                     f |= OUTSIDE_FILE_MONTH;
                 }
             }
-            if [pu[r], dol[r]]
+            if zones
                 .iter()
-                .any(|z| matches!(z, Some(264) | Some(265)))
+                .any(|z| matches!(z[r], Some(264) | Some(265)))
             {
                 f |= UNKNOWN_ZONE;
             }
-            if distance[r] == Some(0.0) {
+            if dist == Some(0.0) {
                 f |= ZERO_DISTANCE;
             }
             f
@@ -152,11 +198,13 @@ pub fn count(counts: &mut [u64; FLAGS.len()], flags: &[i16], rows: impl Iterator
     }
 }
 
-/// `{"negative_amount": 3, …}`: every flag, zeros included, for `load_runs.flag_counts`.
-pub fn counts_json(counts: &[u64; FLAGS.len()]) -> String {
+/// `{"negative_amount": 3, …}`: every flag that applies to `dataset`, zeros included, for
+/// `load_runs.flag_counts`.
+pub fn counts_json(dataset: &Dataset, counts: &[u64; FLAGS.len()]) -> String {
     let fields: Vec<String> = FLAGS
         .iter()
         .zip(counts)
+        .filter(|(f, _)| f.applies(dataset))
         .map(|(f, n)| format!("\"{}\": {n}", f.name))
         .collect();
     format!("{{{}}}", fields.join(", "))
@@ -187,15 +235,24 @@ mod tests {
             assert_eq!(all & f.bit, 0);
             all |= f.bit;
         }
-        assert_eq!(all, 63);
+        assert_eq!(all, 127);
     }
 
     #[test]
     fn each_flag_on_exactly_its_rows() {
+        use crate::dataset::YELLOW;
         use crate::trip::Values;
+        mod idx {
+            pub const PICKUP: usize = 1;
+            pub const DROPOFF: usize = 2;
+            pub const TRIP_DISTANCE: usize = 4;
+            pub const PU_LOCATION_ID: usize = 7;
+            pub const DO_LOCATION_ID: usize = 8;
+            pub const FARE_AMOUNT: usize = 10;
+        }
         const JAN: i64 = 1_704_067_200_000_000; // 2024-01-01 00:00 UTC, in µs
         const H: i64 = 3_600_000_000;
-        let mut b = TripBatch::empty(0);
+        let mut b = TripBatch::empty(&YELLOW, 0);
         // (pickup, dropoff, distance, pu, do, fare)
         let rows: [(i64, i64, f64, i16, i16, i64); 7] = [
             (JAN + H, JAN + 2 * H, 10.0, 1, 2, 100),     // clean
@@ -217,6 +274,7 @@ mod tests {
                     (idx::FARE_AMOUNT, Values::Money(v)) => v.push(Some(fare)),
                     (_, Values::Money(v)) => v.push(None),
                     (_, Values::Int(v)) => v.push(None),
+                    (_, Values::BigInt(v)) => v.push(None),
                     (_, Values::Float(v)) => v.push(None),
                     (_, Values::Text(v)) => v.push(None),
                     (_, Values::Timestamp(v)) => v.push(None),
@@ -240,9 +298,9 @@ mod tests {
         assert_eq!(flags(&b, None)[3], 0);
         let mut counts = [0; FLAGS.len()];
         count(&mut counts, &f, 0..f.len());
-        assert_eq!(counts, [1, 1, 1, 2, 1, 1]);
+        assert_eq!(counts, [1, 1, 1, 2, 1, 1, 0]);
         assert_eq!(
-            counts_json(&counts),
+            counts_json(&YELLOW, &counts),
             r#"{"negative_amount": 1, "dropoff_before_pickup": 1, "outside_file_month": 1, "unknown_zone": 2, "zero_distance": 1, "implausible_speed": 1}"#
         );
     }

@@ -1,13 +1,18 @@
-//! The logical yellow-trip schema that every file vintage is mapped onto, and a chunk of trips in
-//! that schema. pgrx-free: shared by the reader, the hasher, the generator and the SQL text.
+//! The logical columns a dataset's file vintages are mapped onto ([`crate::dataset`] lists
+//! them), and a chunk of trips in them. pgrx-free: shared by the reader, the hasher, the
+//! generator and the SQL text.
 
 use std::sync::Arc;
+
+use crate::dataset::Dataset;
 
 /// How a logical column's values are represented once read, whatever the file's physical type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
     /// A whole number, stored as `smallint` (codes, ids, counts).
     Int,
+    /// A whole number too large for smallint, stored as `bigint` (durations in seconds).
+    BigInt,
     /// Wall-clock microseconds since 1970-01-01 00:00:00, stored as `timestamp`.
     Timestamp,
     /// A double, stored as `double precision` as the file has it.
@@ -23,107 +28,20 @@ pub enum Kind {
 pub struct Column {
     /// The name as the TLC data dictionary spells it; files are matched case-insensitively.
     pub source: &'static str,
-    /// The column name in `taxi.yellow_taxi_trips`.
+    /// The column name in the dataset's table: the TLC name in lower case.
     pub name: &'static str,
     pub kind: Kind,
-    /// A file without this column is not a yellow trip file.
+    /// A file without this column is not a file of the dataset.
     pub required: bool,
     /// NULL cannot be stored (the table column is NOT NULL).
     pub not_null: bool,
 }
 
-const fn col(source: &'static str, name: &'static str, kind: Kind, required: bool) -> Column {
-    Column {
-        source,
-        name,
-        kind,
-        required,
-        not_null: false,
-    }
-}
-
-/// Position of each logical column in [`COLUMNS`] and in a [`TripBatch`].
-pub mod idx {
-    pub const VENDOR_ID: usize = 0;
-    pub const PICKUP: usize = 1;
-    pub const DROPOFF: usize = 2;
-    pub const PASSENGER_COUNT: usize = 3;
-    pub const TRIP_DISTANCE: usize = 4;
-    pub const RATECODE_ID: usize = 5;
-    pub const STORE_AND_FWD_FLAG: usize = 6;
-    pub const PU_LOCATION_ID: usize = 7;
-    pub const DO_LOCATION_ID: usize = 8;
-    pub const PAYMENT_TYPE: usize = 9;
-    pub const FARE_AMOUNT: usize = 10;
-    pub const TIP_AMOUNT: usize = 13;
-    pub const TOTAL_AMOUNT: usize = 16;
-    pub const CONGESTION_SURCHARGE: usize = 17;
-    pub const AIRPORT_FEE: usize = 18;
-    pub const CBD_CONGESTION_FEE: usize = 19;
-}
-
-/// The 20 columns of a 2025 yellow trip file, in the TLC's order. The order is part of the row
-/// hash encoding: never reorder, only append (and bump [`crate::hash::ENCODING_VERSION`]).
-pub const COLUMNS: [Column; 20] = [
-    col("VendorID", "vendorid", Kind::Int, true),
-    Column {
-        not_null: true,
-        ..col(
-            "tpep_pickup_datetime",
-            "tpep_pickup_datetime",
-            Kind::Timestamp,
-            true,
-        )
-    },
-    Column {
-        not_null: true,
-        ..col(
-            "tpep_dropoff_datetime",
-            "tpep_dropoff_datetime",
-            Kind::Timestamp,
-            true,
-        )
-    },
-    col("passenger_count", "passenger_count", Kind::Int, true),
-    col("trip_distance", "trip_distance", Kind::Float, true),
-    col("RatecodeID", "ratecodeid", Kind::Int, true),
-    col("store_and_fwd_flag", "store_and_fwd_flag", Kind::Text, true),
-    col("PULocationID", "pulocationid", Kind::Int, true),
-    col("DOLocationID", "dolocationid", Kind::Int, true),
-    col("payment_type", "payment_type", Kind::Int, true),
-    col("fare_amount", "fare_amount", Kind::Money, true),
-    col("extra", "extra", Kind::Money, true),
-    col("mta_tax", "mta_tax", Kind::Money, true),
-    col("tip_amount", "tip_amount", Kind::Money, true),
-    col("tolls_amount", "tolls_amount", Kind::Money, true),
-    // Absent from some pre-2015 re-publications: optional, NULL when missing.
-    col(
-        "improvement_surcharge",
-        "improvement_surcharge",
-        Kind::Money,
-        false,
-    ),
-    col("total_amount", "total_amount", Kind::Money, true),
-    col(
-        "congestion_surcharge",
-        "congestion_surcharge",
-        Kind::Money,
-        false,
-    ),
-    // `airport_fee` until 2023-01, `Airport_fee` after: the case-insensitive match covers both.
-    col("Airport_fee", "airport_fee", Kind::Money, false),
-    col(
-        "cbd_congestion_fee",
-        "cbd_congestion_fee",
-        Kind::Money,
-        false,
-    ),
-];
-
 /// The values of one logical column for the rows of a chunk.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Values {
     Int(Vec<Option<i16>>),
+    BigInt(Vec<Option<i64>>),
     Timestamp(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Money(Vec<Option<i64>>),
@@ -136,6 +54,7 @@ impl Values {
     pub fn empty(kind: Kind, capacity: usize) -> Values {
         match kind {
             Kind::Int => Values::Int(Vec::with_capacity(capacity)),
+            Kind::BigInt => Values::BigInt(Vec::with_capacity(capacity)),
             Kind::Timestamp => Values::Timestamp(Vec::with_capacity(capacity)),
             Kind::Float => Values::Float(Vec::with_capacity(capacity)),
             Kind::Money => Values::Money(Vec::with_capacity(capacity)),
@@ -146,6 +65,7 @@ impl Values {
     pub fn nulls(kind: Kind, len: usize) -> Values {
         match kind {
             Kind::Int => Values::Int(vec![None; len]),
+            Kind::BigInt => Values::BigInt(vec![None; len]),
             Kind::Timestamp => Values::Timestamp(vec![None; len]),
             Kind::Float => Values::Float(vec![None; len]),
             Kind::Money => Values::Money(vec![None; len]),
@@ -156,6 +76,7 @@ impl Values {
     pub fn len(&self) -> usize {
         match self {
             Values::Int(v) => v.len(),
+            Values::BigInt(v) => v.len(),
             Values::Timestamp(v) => v.len(),
             Values::Float(v) => v.len(),
             Values::Money(v) => v.len(),
@@ -170,6 +91,7 @@ impl Values {
     pub fn is_null(&self, row: usize) -> bool {
         match self {
             Values::Int(v) => v[row].is_none(),
+            Values::BigInt(v) => v[row].is_none(),
             Values::Timestamp(v) => v[row].is_none(),
             Values::Float(v) => v[row].is_none(),
             Values::Money(v) => v[row].is_none(),
@@ -181,6 +103,7 @@ impl Values {
     pub fn push_from(&mut self, other: &Values, row: usize) {
         match (self, other) {
             (Values::Int(a), Values::Int(b)) => a.push(b[row]),
+            (Values::BigInt(a), Values::BigInt(b)) => a.push(b[row]),
             (Values::Timestamp(a), Values::Timestamp(b)) => a.push(b[row]),
             (Values::Float(a), Values::Float(b)) => a.push(b[row]),
             (Values::Money(a), Values::Money(b)) => a.push(b[row]),
@@ -202,9 +125,10 @@ pub struct Rejected {
     pub raw: String,
 }
 
-/// A chunk of trips in the logical schema, column by column, in [`COLUMNS`] order.
+/// A chunk of trips of one dataset, column by column, in the order of its columns.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TripBatch {
+    pub dataset: &'static Dataset,
     /// 0-based position of the first row of this chunk in its file.
     pub first_row: u64,
     pub columns: Vec<Values>,
@@ -217,15 +141,20 @@ impl TripBatch {
     /// long and repeated text values.
     pub fn fill_store_and_fwd_flag(&mut self, value: &str) {
         let value: std::sync::Arc<str> = value.into();
-        if let Values::Text(flags) = &mut self.columns[idx::STORE_AND_FWD_FLAG] {
+        let Some(at) = self.dataset.column("store_and_fwd_flag") else {
+            return;
+        };
+        if let Values::Text(flags) = &mut self.columns[at] {
             flags.iter_mut().for_each(|f| *f = Some(value.clone()));
         }
     }
 
-    pub fn empty(capacity: usize) -> TripBatch {
+    pub fn empty(dataset: &'static Dataset, capacity: usize) -> TripBatch {
         TripBatch {
+            dataset,
             first_row: 0,
-            columns: COLUMNS
+            columns: dataset
+                .columns
                 .iter()
                 .map(|c| Values::empty(c.kind, capacity))
                 .collect(),
@@ -243,7 +172,7 @@ impl TripBatch {
 
     /// A one-row batch holding row `row` of `self`.
     pub fn clone_row(&self, row: usize) -> TripBatch {
-        let mut one = TripBatch::empty(1);
+        let mut one = TripBatch::empty(self.dataset, 1);
         one.push_row(self, row);
         one
     }
@@ -253,7 +182,7 @@ impl TripBatch {
         for c in &mut self.columns {
             match c {
                 Values::Int(v) => v.clear(),
-                Values::Timestamp(v) | Values::Money(v) => v.clear(),
+                Values::BigInt(v) | Values::Timestamp(v) | Values::Money(v) => v.clear(),
                 Values::Float(v) => v.clear(),
                 Values::Text(v) => v.clear(),
             }
@@ -277,34 +206,3 @@ impl TripBatch {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn columns_have_unique_names_in_both_spellings() {
-        let mut names: Vec<String> = COLUMNS.iter().map(|c| c.source.to_lowercase()).collect();
-        names.sort();
-        names.dedup();
-        assert_eq!(names.len(), COLUMNS.len());
-        for c in &COLUMNS {
-            assert_eq!(
-                c.name,
-                c.source.to_lowercase(),
-                "table column follows the TLC name"
-            );
-        }
-    }
-
-    #[test]
-    fn index_constants_point_at_their_columns() {
-        assert_eq!(COLUMNS[idx::PICKUP].source, "tpep_pickup_datetime");
-        assert_eq!(COLUMNS[idx::AIRPORT_FEE].source, "Airport_fee");
-        assert_eq!(
-            COLUMNS[idx::CBD_CONGESTION_FEE].source,
-            "cbd_congestion_fee"
-        );
-        assert_eq!(COLUMNS[idx::TOTAL_AMOUNT].source, "total_amount");
-        assert_eq!(COLUMNS[idx::PAYMENT_TYPE].source, "payment_type");
-    }
-}

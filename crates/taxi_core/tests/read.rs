@@ -213,18 +213,24 @@ fn names_match_ignoring_case_and_extra_columns_are_ignored() {
 }
 
 #[test]
-fn green_file_is_refused_with_the_missing_columns() {
-    let e = error_of(&fixture("green_tripdata_2024-01.parquet"));
+fn the_real_green_month_is_read_as_green_and_refused_as_yellow() {
+    let path = fixture("green_tripdata_2024-01.parquet");
+    let all = read_all(&path, 10_000);
+    assert_eq!(all.dataset.name, "green");
+    assert_eq!((all.len(), all.rejected.len()), (56_551, 0));
+    let source = taxi_core::read::input::Source::local(&path).unwrap();
+    let yellow = &taxi_core::dataset::YELLOW;
+    let e = TripReader::open_source(&source, Some(yellow), 100, &mut Default::default())
+        .err()
+        .expect("refused as yellow");
     let LoadError::WrongDataset {
-        missing,
-        looks_like,
-        ..
+        missing, forced, ..
     } = &e
     else {
         panic!("{e:?}")
     };
     assert_eq!(missing, &["tpep_pickup_datetime", "tpep_dropoff_datetime"]);
-    assert_eq!(*looks_like, Some("green taxi"));
+    assert!(*forced);
     assert_eq!(e.class(), Class::BadFileFormat);
 }
 
@@ -295,7 +301,7 @@ fn the_months_of_a_file_are_those_of_its_rows() {
         let path = tmp(&format!("months_{vintage}.parquet"));
         write_parquet(&path, &trips, &Vintage::of_year(vintage), 1000).unwrap();
         let months = partitions_of_file(&path).unwrap();
-        let Values::Timestamp(pickups) = &read_all(&path, 700).columns[idx::PICKUP] else {
+        let Values::Timestamp(pickups) = &read_all(&path, 700).columns[1] else {
             panic!()
         };
         let mut want = BTreeMap::new();

@@ -1,8 +1,10 @@
-//! A generator of realistic yellow-taxi months, in the physical layout of any vintage from 2011
-//! to 2025, with in-file duplicates, Flex-Fare nulls and the messy rows real files carry.
-//! Used by the tests, the demo and the benchmark (through the `taxi_gen` binary). pgrx-free.
+//! A generator of realistic months of every TLC dataset (yellow, green, FHV, high-volume FHV),
+//! in the physical layout of any vintage from 2011 to 2025, with in-file duplicates, Flex-Fare
+//! nulls and the messy rows real files carry. Used by the tests, the demo and the benchmark
+//! (through the `taxi_gen` binary). pgrx-free.
 
 pub mod corrupt;
+mod others;
 mod vintage;
 mod write;
 
@@ -10,11 +12,31 @@ pub use vintage::Vintage;
 pub use write::{write_one_page, write_parquet};
 
 use taxi_core::calendar::{days_from_civil, US_PER_DAY, US_PER_SEC};
-use taxi_core::trip::{idx, TripBatch, Values};
+use taxi_core::dataset::{Dataset, YELLOW};
+use taxi_core::trip::{TripBatch, Values};
 
-/// What to generate. `Default` is a clean-ish 2024-01 month of 10,000 rows.
+/// Positions of yellow's columns (`taxi_core::dataset::YELLOW`), which the yellow generator fills.
+mod idx {
+    pub const VENDOR_ID: usize = 0;
+    pub const PICKUP: usize = 1;
+    pub const DROPOFF: usize = 2;
+    pub const PASSENGER_COUNT: usize = 3;
+    pub const TRIP_DISTANCE: usize = 4;
+    pub const RATECODE_ID: usize = 5;
+    pub const STORE_AND_FWD_FLAG: usize = 6;
+    pub const PU_LOCATION_ID: usize = 7;
+    pub const DO_LOCATION_ID: usize = 8;
+    pub const PAYMENT_TYPE: usize = 9;
+    pub const FARE_AMOUNT: usize = 10;
+    pub const CONGESTION_SURCHARGE: usize = 17;
+    pub const AIRPORT_FEE: usize = 18;
+    pub const CBD_CONGESTION_FEE: usize = 19;
+}
+
+/// What to generate. `Default` is a clean-ish 2024-01 yellow month of 10,000 rows.
 #[derive(Debug, Clone)]
 pub struct Options {
+    pub dataset: &'static Dataset,
     pub rows: usize,
     pub year: i32,
     pub month: u32,
@@ -30,6 +52,7 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Options {
+            dataset: &YELLOW,
             rows: 10_000,
             year: 2024,
             month: 1,
@@ -89,7 +112,7 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
-    fn pick<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[(T, u32)]) -> T {
         let total: u32 = items.iter().map(|(_, w)| w).sum();
         let mut r = self.below(total as u64) as u32;
         for &(item, w) in items {
@@ -102,11 +125,11 @@ impl Rng {
     }
 }
 
-fn cents(dollars: f64) -> i64 {
+pub(crate) fn cents(dollars: f64) -> i64 {
     (dollars * 100.0).round() as i64
 }
 
-/// Generates `opts.rows` trips in the logical schema.
+/// Generates `opts.rows` trips of `opts.dataset`.
 pub fn generate(opts: &Options) -> TripBatch {
     let mut rng = Rng::new(opts.seed);
     let month_start = days_from_civil(opts.year, opts.month, 1) * US_PER_DAY;
@@ -117,8 +140,9 @@ pub fn generate(opts: &Options) -> TripBatch {
     };
     let month_len = days_from_civil(ny, nm, 1) * US_PER_DAY - month_start;
 
-    let mut b = TripBatch::empty(opts.rows);
-    let mut row = TripBatch::empty(1);
+    let mut b = TripBatch::empty(opts.dataset, opts.rows);
+    let mut row = TripBatch::empty(opts.dataset, 1);
+    let mut yellow = TripBatch::empty(&YELLOW, 1);
     for n in 0..opts.rows {
         if n > 0 && rng.chance(opts.duplicate_rate) {
             let earlier = rng.below(n as u64) as usize;
@@ -130,7 +154,13 @@ pub fn generate(opts: &Options) -> TripBatch {
         let mess = rng
             .chance(opts.messy_rate)
             .then(|| MESSES[rng.below(6) as usize]);
-        trip(&mut rng, opts, month_start, month_len, mess, &mut row);
+        if opts.dataset == &YELLOW {
+            trip(&mut rng, opts, month_start, month_len, mess, &mut row);
+        } else {
+            yellow.clear();
+            trip(&mut rng, opts, month_start, month_len, mess, &mut yellow);
+            others::from_yellow(&mut rng, opts, &yellow, &mut row);
+        }
         b.push_row(&row, 0);
     }
     b
@@ -351,7 +381,13 @@ impl Default for Republish {
 /// trips at the end. Returns it with how many rows were corrected and withdrawn.
 pub fn republish(trips: &TripBatch, r: &Republish) -> (TripBatch, usize, usize) {
     let mut rng = Rng::new(r.seed);
-    let mut out = TripBatch::empty(trips.len() + r.add);
+    let d = trips.dataset;
+    let mut out = TripBatch::empty(d, trips.len() + r.add);
+    // The fare and the total are corrected; a dataset without amounts gets a later dropoff.
+    let corrected_columns: Vec<usize> = ["fare_amount", "total_amount", "base_passenger_fare"]
+        .iter()
+        .filter_map(|c| d.column(c))
+        .collect();
     let (mut corrected, mut withdrawn) = (0, 0);
     for row in 0..trips.len() {
         if rng.chance(r.withdraw) {
@@ -361,15 +397,21 @@ pub fn republish(trips: &TripBatch, r: &Republish) -> (TripBatch, usize, usize) 
         out.push_row(trips, row);
         if rng.chance(r.correct) {
             let last = out.len() - 1;
-            for col in [idx::FARE_AMOUNT, idx::TOTAL_AMOUNT] {
+            for &col in &corrected_columns {
                 if let Values::Money(v) = &mut out.columns[col] {
                     v[last] = Some(v[last].unwrap_or(0) + 100);
+                }
+            }
+            if corrected_columns.is_empty() {
+                if let Values::Timestamp(v) = &mut out.columns[d.dropoff] {
+                    v[last] = Some(v[last].unwrap_or(0) + 60 * US_PER_SEC);
                 }
             }
             corrected += 1;
         }
     }
     let late = generate(&Options {
+        dataset: d,
         rows: r.add,
         year: r.year,
         month: r.month,

@@ -1,4 +1,4 @@
-//! Writes logical trips as a parquet file in a vintage's physical layout.
+//! Writes trips of any dataset as a parquet file in a vintage's physical layout.
 
 use std::fs::File;
 use std::sync::Arc;
@@ -14,7 +14,8 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::{EnabledStatistics, WriterProperties};
 
 use super::Vintage;
-use taxi_core::trip::{idx, Kind, TripBatch, Values, COLUMNS};
+use taxi_core::dataset::Dataset;
+use taxi_core::trip::{Column, Kind, TripBatch, Values};
 
 /// Writes `trips` to `path` as `vintage` would have, `row_group_rows` rows per row group.
 /// A column the vintage lacks is still written if it holds a value, so that rewriting a file
@@ -41,22 +42,27 @@ fn write_parquet_with(
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
-    for (i, column) in COLUMNS.iter().enumerate() {
+    let dataset = trips.dataset;
+    for (i, column) in dataset.columns.iter().enumerate() {
         let values = &trips.columns[i];
         let all_null = (0..values.len()).all(|r| values.is_null(r));
-        if i == idx::CBD_CONGESTION_FEE && !vintage.has_cbd_fee && all_null {
+        if column.name == "cbd_congestion_fee" && !vintage.has_cbd_fee && all_null {
             continue;
         }
-        let name = if i == idx::AIRPORT_FEE && vintage.airport_fee_lowercase {
+        let name = if column.source == "Airport_fee" && vintage.airport_fee_lowercase {
             "airport_fee"
         } else {
             column.source
         };
-        let optional_amount = matches!(i, idx::CONGESTION_SURCHARGE | idx::AIRPORT_FEE);
+        let optional_amount = matches!(column.name, "congestion_surcharge" | "airport_fee");
         let array = if optional_amount && all_null && vintage.year < 2021 {
             null_column(&vintage.all_null_type, values.len())
+        } else if column.name == "ehail_fee" && all_null && (2019..=2023).contains(&vintage.year)
+        {
+            // Green files type the empty ehail_fee `null` from 2019-09 to 2023-01.
+            null_column(&DataType::Null, values.len())
         } else {
-            physical(i, column.kind, values, vintage)
+            physical(dataset, column, values, vintage)
         };
         fields.push(Field::new(name, array.data_type().clone(), true));
         arrays.push(array);
@@ -112,13 +118,24 @@ fn null_column(dt: &DataType, len: usize) -> ArrayRef {
     }
 }
 
-fn physical(i: usize, kind: Kind, values: &Values, v: &Vintage) -> ArrayRef {
-    let is_id = matches!(
-        i,
-        idx::VENDOR_ID | idx::PU_LOCATION_ID | idx::DO_LOCATION_ID
-    );
-    let is_count = matches!(i, idx::PASSENGER_COUNT | idx::RATECODE_ID);
-    match (kind, values) {
+/// Whole numbers a pandas-era file holds as doubles: yellow's counts, and green's and FHV's
+/// codes and zones as well.
+fn doubled(dataset: &Dataset, column: &str) -> bool {
+    match dataset.name {
+        "yellow" => matches!(column, "passenger_count" | "ratecodeid"),
+        "green" => matches!(
+            column,
+            "passenger_count" | "ratecodeid" | "payment_type" | "trip_type"
+        ),
+        "fhv" => matches!(column, "pulocationid" | "dolocationid" | "sr_flag"),
+        _ => false,
+    }
+}
+
+fn physical(dataset: &Dataset, column: &Column, values: &Values, v: &Vintage) -> ArrayRef {
+    let is_id = matches!(column.name, "vendorid" | "pulocationid" | "dolocationid");
+    let is_count = doubled(dataset, column.name);
+    match (column.kind, values) {
         (Kind::Int, Values::Int(x)) => {
             if is_count && v.counts_double {
                 Arc::new(Float64Array::from_iter(x.iter().map(|o| o.map(f64::from))))
@@ -128,6 +145,7 @@ fn physical(i: usize, kind: Kind, values: &Values, v: &Vintage) -> ArrayRef {
                 Arc::new(Int64Array::from_iter(x.iter().map(|o| o.map(i64::from))))
             }
         }
+        (Kind::BigInt, Values::BigInt(x)) => Arc::new(Int64Array::from_iter(x.iter().copied())),
         (Kind::Timestamp, Values::Timestamp(x)) => match v.timestamp_unit {
             TimeUnit::Millisecond => Arc::new(TimestampMillisecondArray::from_iter(
                 x.iter().map(|o| o.map(|us| us.div_euclid(1_000))),
@@ -148,6 +166,6 @@ fn physical(i: usize, kind: Kind, values: &Values, v: &Vintage) -> ArrayRef {
                 Arc::new(StringArray::from_iter(x.iter().map(|o| o.as_deref())))
             }
         }
-        _ => unreachable!("column {i} holds values of another kind"),
+        _ => unreachable!("column {} holds values of another kind", column.name),
     }
 }

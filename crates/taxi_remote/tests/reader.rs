@@ -23,8 +23,9 @@ fn remote(server: &Server, prefix: &str, client: &Client) -> Result<Source, Remo
 }
 
 fn all(source: &Source, chunk: usize) -> Result<taxi_core::trip::TripBatch, LoadError> {
-    let mut out = taxi_core::trip::TripBatch::empty(0);
-    for b in TripReader::open_source(source, chunk, &mut Work::default())? {
+    let reader = TripReader::open_source(source, None, chunk, &mut Work::default())?;
+    let mut out = taxi_core::trip::TripBatch::empty(reader.dataset(), 0);
+    for b in reader {
         let b = b?;
         out.extend_rows(&b, 0..b.len());
     }

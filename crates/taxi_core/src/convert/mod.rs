@@ -19,7 +19,7 @@ pub fn accepts(kind: Kind, dt: &DataType) -> bool {
     // A column typed `null` (all values missing) is valid for every kind.
     matches!(dt, DataType::Null)
         || match kind {
-            Kind::Int => int::accepts(dt),
+            Kind::Int | Kind::BigInt => int::accepts(dt),
             Kind::Timestamp => timestamp::accepts(dt),
             Kind::Float => float::accepts(dt),
             Kind::Money => money::accepts(dt),
@@ -30,7 +30,7 @@ pub fn accepts(kind: Kind, dt: &DataType) -> bool {
 /// What a column of `kind` must hold, for error hints.
 pub fn expected(kind: Kind) -> &'static str {
     match kind {
-        Kind::Int => int::EXPECTED,
+        Kind::Int | Kind::BigInt => int::EXPECTED,
         Kind::Timestamp => timestamp::EXPECTED,
         Kind::Float => float::EXPECTED,
         Kind::Money => money::EXPECTED,
@@ -50,6 +50,7 @@ pub fn convert(column: &Column, array: &dyn Array, first_row: u64) -> Result<Val
         };
         match column.kind {
             Kind::Int => Values::Int(int::convert(array, cx)?),
+            Kind::BigInt => Values::BigInt(int::convert(array, cx)?),
             Kind::Timestamp => Values::Timestamp(timestamp::convert(array, cx)?),
             Kind::Float => Values::Float(float::convert(array, cx)?),
             Kind::Money => Values::Money(money::convert(array, cx)?),
@@ -136,19 +137,19 @@ fn f32_as_written(v: f32) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trip::{idx, COLUMNS};
+    use crate::dataset::YELLOW;
     use arrow::array::{Float64Array, Int32Array, NullArray, TimestampMicrosecondArray};
 
     #[test]
     fn null_typed_column_reads_as_nulls() {
-        let v = convert(&COLUMNS[idx::AIRPORT_FEE], &NullArray::new(3), 0).unwrap();
+        let v = convert(&YELLOW.columns[18], &NullArray::new(3), 0).unwrap();
         assert_eq!(v, Values::Money(vec![None, None, None]));
     }
 
     #[test]
     fn null_pickup_is_refused_with_its_row_number() {
         let a = TimestampMicrosecondArray::from(vec![Some(1), None]);
-        let e = convert(&COLUMNS[idx::PICKUP], &a, 10).unwrap_err();
+        let e = convert(&YELLOW.columns[YELLOW.pickup], &a, 10).unwrap_err();
         assert_eq!((e.row, e.class), (12, Class::NotNullViolation));
     }
 

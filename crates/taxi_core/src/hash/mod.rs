@@ -7,25 +7,24 @@ use sha2::{Digest, Sha256};
 
 use crate::trip::{TripBatch, Values};
 
-/// First byte of every encoding. Bump it if the encoding ever changes.
-pub const ENCODING_VERSION: u8 = 1;
-
 pub type RowHash = [u8; 32];
 
 /// Appends the canonical encoding of row `row` of `batch` to `out`:
-/// the version byte, then for each of the 20 columns in schema order either `0x00` (NULL) or
-/// `0x01` followed by the value:
-/// - whole numbers and cents: 8-byte big-endian two's complement;
+/// the dataset's encoding byte (yellow's is 1, as before there were datasets), then for each of
+/// its columns in order either `0x00` (NULL) or `0x01` followed by the value:
+/// - whole numbers (whatever their width) and cents: 8-byte big-endian two's complement;
 /// - timestamps: 8-byte big-endian microseconds since 1970-01-01 00:00:00;
-/// - trip_distance: the 8-byte big-endian IEEE-754 double, with -0.0 written as 0.0 and every
+/// - doubles (trip_distance, trip_miles): the 8-byte big-endian IEEE-754 double, with -0.0 written as 0.0 and every
 ///   NaN as 0x7FF8000000000000;
 /// - text: 4-byte big-endian byte length, then the UTF-8 bytes.
 pub fn encode_row(batch: &TripBatch, row: usize, out: &mut Vec<u8>) {
-    out.push(ENCODING_VERSION);
+    out.push(batch.dataset.encoding);
     for column in &batch.columns {
         match column {
             Values::Int(v) => put(out, v[row].map(|x| (x as i64).to_be_bytes())),
-            Values::Timestamp(v) | Values::Money(v) => put(out, v[row].map(i64::to_be_bytes)),
+            Values::BigInt(v) | Values::Timestamp(v) | Values::Money(v) => {
+                put(out, v[row].map(i64::to_be_bytes))
+            }
             Values::Float(v) => put(out, v[row].map(|x| canonical_f64(x).to_be_bytes())),
             Values::Text(v) => match &v[row] {
                 None => out.push(0),
@@ -88,8 +87,9 @@ pub fn hash_batch(batch: &TripBatch) -> Vec<RowHash> {
         .collect()
 }
 
-/// Room for a row whose text is at most 15 bytes (every real store_and_fwd_flag).
-const FIXED: usize = 192;
+/// Room for a row of up to 25 columns whose texts are at most 15 bytes each (every real flag,
+/// base number and license): 1 + 25 × 20 bytes.
+const FIXED: usize = 512;
 
 /// [`encode_row`] into a stack buffer, without the Vec's growth checks: hashing is the
 /// costliest step of a reload. None if the row does not fit (long text).
@@ -107,12 +107,15 @@ fn encode_row_fixed(batch: &TripBatch, row: usize, buf: &mut [u8; FIXED]) -> Opt
             }
         }
     }
-    buf[0] = ENCODING_VERSION;
+    if batch.columns.len() * 20 + 1 > FIXED {
+        return None;
+    }
+    buf[0] = batch.dataset.encoding;
     let mut at = 1;
     for column in &batch.columns {
         match column {
             Values::Int(v) => put8(buf, &mut at, v[row].map(|x| (x as i64).to_be_bytes())),
-            Values::Timestamp(v) | Values::Money(v) => {
+            Values::BigInt(v) | Values::Timestamp(v) | Values::Money(v) => {
                 put8(buf, &mut at, v[row].map(i64::to_be_bytes))
             }
             Values::Float(v) => put8(buf, &mut at, v[row].map(|x| canonical_f64(x).to_be_bytes())),
@@ -142,12 +145,26 @@ pub fn hex(hash: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trip::{idx, COLUMNS};
+    use crate::dataset::{ALL, YELLOW};
+
+    fn at(name: &str) -> usize {
+        YELLOW.column(name).unwrap()
+    }
+
+    mod idx {
+        pub const VENDOR_ID: usize = 0;
+        pub const PICKUP: usize = 1;
+        pub const DROPOFF: usize = 2;
+        pub const PASSENGER_COUNT: usize = 3;
+        pub const TRIP_DISTANCE: usize = 4;
+        pub const STORE_AND_FWD_FLAG: usize = 6;
+        pub const FARE_AMOUNT: usize = 10;
+    }
 
     fn one_row() -> TripBatch {
-        let mut b = TripBatch::empty(1);
+        let mut b = TripBatch::empty(&YELLOW, 1);
         for (i, c) in b.columns.iter_mut().enumerate() {
-            *c = Values::nulls(COLUMNS[i].kind, 1);
+            *c = Values::nulls(YELLOW.columns[i].kind, 1);
         }
         b.columns[idx::VENDOR_ID] = Values::Int(vec![Some(1)]);
         b.columns[idx::PICKUP] = Values::Timestamp(vec![Some(0)]);
@@ -156,6 +173,34 @@ mod tests {
         b.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("N".into())]);
         b.columns[idx::FARE_AMOUNT] = Values::Money(vec![Some(-1210)]);
         b
+    }
+
+    #[test]
+    fn yellow_positions_are_its_columns() {
+        assert_eq!(at("vendorid"), idx::VENDOR_ID);
+        assert_eq!(at("tpep_pickup_datetime"), idx::PICKUP);
+        assert_eq!(at("tpep_dropoff_datetime"), idx::DROPOFF);
+        assert_eq!(at("passenger_count"), idx::PASSENGER_COUNT);
+        assert_eq!(at("trip_distance"), idx::TRIP_DISTANCE);
+        assert_eq!(at("store_and_fwd_flag"), idx::STORE_AND_FWD_FLAG);
+        assert_eq!(at("fare_amount"), idx::FARE_AMOUNT);
+    }
+
+    #[test]
+    fn every_dataset_fits_the_fixed_buffer_and_starts_with_its_byte() {
+        for d in ALL {
+            assert!(d.columns.len() * 20 < FIXED, "{}", d.name);
+            let mut one = TripBatch::empty(d, 1);
+            for (c, col) in one.columns.iter_mut().zip(d.columns) {
+                *c = Values::nulls(col.kind, 1);
+            }
+            let mut out = Vec::new();
+            encode_row(&one, 0, &mut out);
+            assert_eq!(out[0], d.encoding);
+            assert_eq!(out.len(), 1 + d.columns.len());
+            let mut fixed = [0u8; FIXED];
+            assert_eq!(encode_row_fixed(&one, 0, &mut fixed), Some(out.len()));
+        }
     }
 
     #[test]
@@ -179,7 +224,7 @@ mod tests {
 
     #[test]
     fn parallel_and_serial_hashes_agree_and_differ_per_row() {
-        let mut b = TripBatch::empty(3000);
+        let mut b = TripBatch::empty(&YELLOW, 3000);
         let row = one_row();
         for _ in 0..3000 {
             b.push_row(&row, 0);

@@ -1,6 +1,6 @@
-//! Opens a parquet file, checks that it is a yellow trip file of any vintage, and streams it as
-//! [`TripBatch`]es of `chunk_size` rows, decoding only the columns the trip schema needs.
-//! pgrx-free.
+//! Opens a parquet file, recognizes its dataset (or checks it is the one the caller named) in any
+//! of its vintages, and streams it as [`TripBatch`]es of `chunk_size` rows, decoding only the
+//! columns the dataset needs. pgrx-free.
 
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -26,10 +26,11 @@ pub mod thrift;
 use rayon::prelude::*;
 
 use crate::convert;
+use crate::dataset::{self, Dataset};
 use crate::error::{LoadError, ValueError};
 use crate::partition::Partition;
 use crate::threads;
-use crate::trip::{Rejected, TripBatch, Values, COLUMNS};
+use crate::trip::{Rejected, TripBatch, Values};
 use input::{Input, Source};
 
 const MAGIC: &[u8; 4] = b"PAR1";
@@ -75,6 +76,7 @@ fn check_counts(
 /// Reads one file. Iterating yields chunks until the file is exhausted or the first error.
 pub struct TripReader {
     path: String,
+    dataset: &'static Dataset,
     batches: ParquetRecordBatchReader,
     /// For each logical column, its position in the projected record batches (None: absent).
     positions: Vec<Option<usize>>,
@@ -89,6 +91,7 @@ pub struct TripReader {
 #[derive(Clone)]
 pub struct Months {
     path: String,
+    dataset: &'static Dataset,
     input: Input,
     metadata: ArrowReaderMetadata,
 }
@@ -97,12 +100,13 @@ impl Months {
     pub fn count(self) -> Result<BTreeMap<Partition, u64>, LoadError> {
         let failed = self.input.clone();
         let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(self.input, self.metadata);
-        count_months(&self.path, builder).map_err(|e| failed.failure().map_or(e, LoadError::Remote))
+        count_months(&self.path, builder, Some(self.dataset))
+            .map_err(|e| failed.failure().map_or(e, LoadError::Remote))
     }
 }
 
 impl TripReader {
-    /// Opens `path` and validates its schema; no row is decoded yet.
+    /// Opens `path`, recognizes its dataset and validates its schema; no row is decoded yet.
     pub fn open(path: &str, chunk_size: usize) -> Result<TripReader, LoadError> {
         Self::open_counted(path, chunk_size, &mut limits::Work::default())
     }
@@ -113,25 +117,28 @@ impl TripReader {
         chunk_size: usize,
         work: &mut limits::Work,
     ) -> Result<TripReader, LoadError> {
-        Self::open_source(&Source::local(path)?, chunk_size, work)
+        Self::open_source(&Source::local(path)?, None, chunk_size, work)
     }
 
-    /// Opens a server file or a remote object. A failed remote read is reported as what it
-    /// was (a timeout, a dropped connection …), not as the damage the reader saw.
+    /// Opens a server file or a remote object, as a file of `dataset` (None: the dataset its
+    /// columns say). A failed remote read is reported as what it was (a timeout, a dropped
+    /// connection …), not as the damage the reader saw.
     pub fn open_source(
         source: &Source,
+        dataset: Option<&'static Dataset>,
         chunk_size: usize,
         work: &mut limits::Work,
     ) -> Result<TripReader, LoadError> {
         let file = source.open()?;
         let failed = file.clone();
-        Self::open_input(&source.name(), file, chunk_size, work)
+        Self::open_input(&source.name(), file, dataset, chunk_size, work)
             .map_err(|e| failed.failure().map_or(e, LoadError::Remote))
     }
 
     fn open_input(
         path: &str,
         file: Input,
+        dataset: Option<&'static Dataset>,
         chunk_size: usize,
         work: &mut limits::Work,
     ) -> Result<TripReader, LoadError> {
@@ -150,13 +157,15 @@ impl TripReader {
             ArrowReaderMetadata::try_new(Arc::new(metadata), ArrowReaderOptions::new())
         })?
         .map_err(corrupt)?;
+        let builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file.clone(), metadata.clone());
+        let (dataset, matched) = match_columns(path, builder.schema(), dataset)?;
         let months = Months {
             path: path.into(),
-            input: file.clone(),
-            metadata: metadata.clone(),
+            dataset,
+            input: file,
+            metadata,
         };
-        let builder = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata);
-        let matched = match_columns(path, builder.schema())?;
 
         let mut roots: Vec<usize> = matched.iter().flatten().copied().collect();
         roots.sort_unstable();
@@ -169,8 +178,8 @@ impl TripReader {
         let leaves: Vec<(usize, crate::trip::Kind, &'static str)> = (0..descr.num_columns())
             .filter_map(|leaf| {
                 let root = descr.get_column_root_idx(leaf);
-                let column = matched.iter().position(|m| *m == Some(root))?;
-                Some((leaf, COLUMNS[column].kind, COLUMNS[column].source))
+                let column = &dataset.columns[matched.iter().position(|m| *m == Some(root))?];
+                Some((leaf, column.kind, column.source))
             })
             .collect();
         check_counts(path, builder.metadata(), &leaves)?;
@@ -197,6 +206,7 @@ impl TripReader {
 
         Ok(TripReader {
             path: path.into(),
+            dataset,
             batches,
             positions,
             total_rows,
@@ -216,6 +226,11 @@ impl TripReader {
         &self.path
     }
 
+    /// The file's dataset.
+    pub fn dataset(&self) -> &'static Dataset {
+        self.dataset
+    }
+
     /// Rows the file's footer declares.
     pub fn total_rows(&self) -> u64 {
         self.total_rows
@@ -226,9 +241,10 @@ impl TripReader {
     /// taken out into [`TripBatch::rejected`]; the rest of the chunk goes on.
     fn to_trips(&self, batch: &RecordBatch) -> TripBatch {
         // The reader itself is not Sync: the workers see only what they need.
-        let (first_row, positions) = (self.next_row, &self.positions);
+        let (first_row, positions, dataset) = (self.next_row, &self.positions, self.dataset);
         let converted = threads::pool().install(|| {
-            COLUMNS
+            dataset
+                .columns
                 .par_iter()
                 .zip(positions.par_iter())
                 .map(|(column, pos)| match pos {
@@ -238,7 +254,8 @@ impl TripReader {
                 .collect::<Vec<_>>()
         });
         let mut errors = Vec::new();
-        let columns = COLUMNS
+        let columns = dataset
+            .columns
             .iter()
             .zip(positions)
             .zip(converted)
@@ -252,6 +269,7 @@ impl TripReader {
             })
             .collect();
         let trips = TripBatch {
+            dataset,
             first_row,
             columns,
             rejected: Vec::new(),
@@ -272,7 +290,7 @@ pub fn partitions_of_file(path: &str) -> Result<BTreeMap<Partition, u64>, LoadEr
     partitions_of(&Source::local(path)?)
 }
 
-/// [`partitions_of_file`] of a server file or a remote object.
+/// [`partitions_of_file`] of a server file or a remote object, of the dataset its columns say.
 pub fn partitions_of(source: &Source) -> Result<BTreeMap<Partition, u64>, LoadError> {
     let file = source.open()?;
     let failed = file.clone();
@@ -288,20 +306,21 @@ fn partitions_of_input(path: &str, file: Input) -> Result<BTreeMap<Partition, u6
                 detail: e.to_string(),
             }
         })?;
-    count_months(path, builder)
+    count_months(path, builder, None)
 }
 
 fn count_months(
     path: &str,
     builder: ParquetRecordBatchReaderBuilder<Input>,
+    dataset: Option<&'static Dataset>,
 ) -> Result<BTreeMap<Partition, u64>, LoadError> {
     let corrupt = |e: parquet::errors::ParquetError| LoadError::Corrupt {
         path: path.into(),
         detail: e.to_string(),
     };
-    let matched = match_columns(path, builder.schema())?;
-    let column = &COLUMNS[crate::trip::idx::PICKUP];
-    let Some(root) = matched[crate::trip::idx::PICKUP] else {
+    let (dataset, matched) = match_columns(path, builder.schema(), dataset)?;
+    let column = &dataset.columns[dataset.pickup];
+    let Some(root) = matched[dataset.pickup] else {
         return Ok(BTreeMap::new());
     };
     let mask = ProjectionMask::roots(builder.parquet_schema(), [root]);
@@ -364,7 +383,7 @@ fn reject_rows(trips: TripBatch, batch: &RecordBatch, errors: Vec<ValueError>) -
             .push(format!("{}: {} ({})", e.column, e.reason, e.value));
     }
     let first = trips.first_row;
-    let mut kept = TripBatch::empty(trips.len() - by_row.len());
+    let mut kept = TripBatch::empty(trips.dataset, trips.len() - by_row.len());
     kept.first_row = first;
     kept.extend_rows(
         &trips,
@@ -384,8 +403,9 @@ fn reject_rows(trips: TripBatch, batch: &RecordBatch, errors: Vec<ValueError>) -
 /// Reads `path` to the end in chunks of `chunk_size`: every trip, or the first error. For tests
 /// and `taxi_gen --check`.
 pub fn read_to_end(path: &str, chunk_size: usize) -> Result<TripBatch, LoadError> {
-    let mut all = TripBatch::empty(0);
-    for batch in TripReader::open(path, chunk_size)? {
+    let reader = TripReader::open(path, chunk_size)?;
+    let mut all = TripBatch::empty(reader.dataset(), 0);
+    for batch in reader {
         let batch = batch?;
         all.extend_rows(&batch, 0..batch.len());
         all.rejected.extend(batch.rejected);
@@ -471,59 +491,16 @@ fn guarded<T>(path: &str, f: impl FnOnce() -> T) -> Result<T, LoadError> {
     })
 }
 
-/// For each logical column, the index of the file's top-level column with that name (ignoring
-/// case), after checking that every required column is there with a usable type.
-fn match_columns(path: &str, schema: &Schema) -> Result<Vec<Option<usize>>, LoadError> {
-    let mut matched = Vec::with_capacity(COLUMNS.len());
-    let mut missing = Vec::new();
-    for column in &COLUMNS {
-        let mut hits = schema
-            .fields()
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| f.name().eq_ignore_ascii_case(column.source));
-        let hit = hits.next();
-        if hits.next().is_some() {
-            return Err(LoadError::AmbiguousColumn {
-                path: path.into(),
-                column: column.source,
-            });
-        }
-        match hit {
-            None if column.required => missing.push(column.source),
-            None => matched.push(None),
-            Some((i, field)) => {
-                if !convert::accepts(column.kind, field.data_type()) {
-                    return Err(LoadError::UnsupportedType {
-                        path: path.into(),
-                        column: column.source,
-                        found: field.data_type().to_string(),
-                        expected: convert::expected(column.kind),
-                    });
-                }
-                matched.push(Some(i));
-            }
-        }
-    }
-    if !missing.is_empty() {
-        let has = |name: &str| {
-            schema
-                .fields()
-                .iter()
-                .any(|f| f.name().eq_ignore_ascii_case(name))
-        };
-        let looks_like = if has("lpep_pickup_datetime") {
-            Some("green taxi")
-        } else if has("pickup_datetime") && has("dispatching_base_num") {
-            Some("for-hire vehicle")
-        } else {
-            None
-        };
-        return Err(LoadError::WrongDataset {
-            path: path.into(),
-            missing,
-            looks_like,
-        });
-    }
-    Ok(matched)
+/// The file's dataset (`dataset`, or the one its columns say) and, for each of its columns, the
+/// index of the file's top-level column with that name (ignoring case).
+fn match_columns(
+    path: &str,
+    schema: &Schema,
+    dataset: Option<&'static Dataset>,
+) -> Result<(&'static Dataset, Vec<Option<usize>>), LoadError> {
+    let dataset = match dataset {
+        Some(d) => d,
+        None => dataset::recognize(path, schema)?,
+    };
+    Ok((dataset, dataset.match_columns(path, schema)?))
 }

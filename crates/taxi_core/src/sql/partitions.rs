@@ -1,9 +1,9 @@
-//! SQL text for the monthly partitions both partitioned tables share (sql/partitions.sql holds
+//! SQL text for the monthly partitions every partitioned table shares (sql/partitions.sql holds
 //! the functions these call). Run as the extension's owner by the extension crate; parents are
-//! passed as the constants below, partitions as oids, months as dates.
+//! passed as `$1::regclass` text (a dataset's table, or [`FACTS`]), partitions as oids, months
+//! as dates.
 
-/// The parents, as `$1::regclass` arguments.
-pub const TRIPS: &str = "taxi.yellow_taxi_trips";
+/// The fact table, as a `$1::regclass` argument.
 pub const FACTS: &str = "taxi.fact_trips";
 
 /// The partitions of $1 named in $2 (tables of schema taxi), attached: name, oid, the planner's estimate of their rows

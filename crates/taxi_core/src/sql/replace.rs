@@ -12,11 +12,17 @@ pub const TRY_LOCK_NAME: &str =
     "SELECT pg_catalog.pg_try_advisory_xact_lock($1, pg_catalog.hashtext($2))";
 pub const LOCK_NAME: &str = "SELECT pg_catalog.pg_advisory_xact_lock($1, pg_catalog.hashtext($2))";
 
+use crate::dataset::Dataset;
+
 /// Whether the current role may remove trips and their facts (finding the facts reads them).
-pub const MAY_DELETE: &str = "\
-SELECT pg_catalog.has_table_privilege('taxi.yellow_taxi_trips', 'DELETE')
+pub fn may_delete(d: &Dataset) -> String {
+    format!(
+        "SELECT pg_catalog.has_table_privilege('{}', 'DELETE')
    AND pg_catalog.has_table_privilege('taxi.fact_trips', 'DELETE')
-   AND pg_catalog.has_table_privilege('taxi.fact_trips', 'SELECT')";
+   AND pg_catalog.has_table_privilege('taxi.fact_trips', 'SELECT')",
+        d.qualified()
+    )
+}
 
 /// The earlier successful runs of file name $1, other than run $2: load_id, checksum (hex),
 /// whether still current, the months they inserted trips into.
@@ -33,11 +39,15 @@ SELECT load_id, pg_catalog.encode(file_sha256, 'hex'), superseded_by IS NULL,
 /// hashes are the runs' trips found in that partition, so the facts go by the same list: matched
 /// against a constant array, which PostgreSQL hashes, where a join with the deleted rows was
 /// planned as a nested loop over the fact partition. The number of trips and of facts removed.
-pub const REMOVE: &str = "\
+/// Row hashes differ between datasets (their encodings begin with the dataset's byte), so the
+/// list finds only this dataset's facts in the month's fact partition, which all datasets share.
+pub fn remove(d: &Dataset) -> String {
+    format!(
+        "\
 WITH gone AS (
-  DELETE FROM taxi.yellow_taxi_trips
-   WHERE tpep_pickup_datetime >= COALESCE($3::pg_catalog.timestamp, '-infinity')
-     AND tpep_pickup_datetime < COALESCE($4::pg_catalog.timestamp, 'infinity')
+  DELETE FROM {table}
+   WHERE {pickup} >= COALESCE($3::pg_catalog.timestamp, '-infinity')
+     AND {pickup} < COALESCE($4::pg_catalog.timestamp, 'infinity')
      AND row_hash = ANY ($1::pg_catalog.bytea[]) AND load_id = ANY ($2::pg_catalog.int8[])
   RETURNING 1),
 facts AS (
@@ -46,7 +56,11 @@ facts AS (
      AND pickup_datetime < COALESCE($4::pg_catalog.timestamp, 'infinity')
      AND row_hash = ANY ($1::pg_catalog.bytea[])
   RETURNING 1)
-SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM facts)";
+SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM facts)",
+        table = d.qualified(),
+        pickup = d.pickup_column()
+    )
+}
 
 /// Run $1 supersedes runs $2, which were current; their rejected rows leave the quarantine
 /// with them (the new run recorded its own file's). The number of rejected rows removed.

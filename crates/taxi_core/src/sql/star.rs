@@ -3,13 +3,13 @@
 //! [`project`] is the definition of a fact row in SQL; `star::facts` is the same definition for
 //! the direct write path (see there).
 
+use crate::dataset::{Dataset, Service, ALL, UNKNOWN_COMPANY};
 use crate::facts::{SPEED_MAX_MILES, SPEED_MIN_MILES};
-use crate::trip::{Kind, COLUMNS};
 
 pub const FACTS: &str = "taxi.fact_trips";
 
-/// The columns of taxi.fact_trips, in table order.
-pub const FACT_COLUMNS: [&str; 30] = [
+/// The columns of taxi.fact_trips, in table order (service_key came with 0.7.0, last).
+pub const FACT_COLUMNS: [&str; 31] = [
     "load_id",
     "pickup_datetime",
     "trip_distance",
@@ -40,63 +40,109 @@ pub const FACT_COLUMNS: [&str; 30] = [
     "airport_fee",
     "cbd_congestion_fee",
     "tip_pct",
+    "service_key",
 ];
 
-/// The trip column a fact column copies, if it is a copy.
-pub fn copied_from(fact_column: &str) -> Option<&'static str> {
+/// The fact table's amounts: yellow's, which the other datasets fill where they have one.
+pub const FACT_MONEY: [&str; 10] = [
+    "fare_amount",
+    "extra",
+    "mta_tax",
+    "tip_amount",
+    "tolls_amount",
+    "improvement_surcharge",
+    "total_amount",
+    "congestion_surcharge",
+    "airport_fee",
+    "cbd_congestion_fee",
+];
+
+/// The trip column of `d` a fact column copies, if it is a copy and `d` has it.
+pub fn copied_from(d: &Dataset, fact_column: &str) -> Option<&'static str> {
     match fact_column {
         "row_hash" => Some("row_hash"),
         "load_id" => Some("load_id"),
-        "pickup_datetime" => Some("tpep_pickup_datetime"),
-        "passenger_count" | "trip_distance" => COLUMNS
-            .iter()
-            .find(|c| c.name == fact_column)
-            .map(|c| c.name),
-        other => money_columns().find(|&m| m == other),
+        "pickup_datetime" => Some(d.pickup_column()),
+        "passenger_count" | "trip_distance" => d.fact_source(fact_column).map(|i| d.columns[i].name),
+        other if FACT_MONEY.contains(&other) => d.fact_source(other).map(|i| d.columns[i].name),
+        _ => None,
     }
 }
 
-pub fn money_columns() -> impl Iterator<Item = &'static str> {
-    COLUMNS
-        .iter()
-        .filter(|c| c.kind == Kind::Money)
-        .map(|c| c.name)
+/// `d`'s members of taxi.dim_service.
+pub fn service_keys(d: &Dataset) -> Vec<i16> {
+    match d.service {
+        Service::Fixed(key) => vec![key],
+        Service::ByLicense(_) => std::iter::once(UNKNOWN_COMPANY)
+            .chain(crate::dataset::LICENSES.iter().map(|(_, k)| *k))
+            .collect(),
+    }
 }
 
-/// The fact rows of the trips in `source` (a relation or subquery with the columns of
-/// taxi.yellow_taxi_trips, aliased `t` here), columns named and ordered as [`FACT_COLUMNS`].
-/// Dimension keys by set-based joins; a code that is no member (or NULL) maps to -1.
-pub fn project(source: &str) -> String {
-    let money: Vec<String> = money_columns().map(|m| format!("t.{m}")).collect();
+/// The fact rows of `d`'s trips in `source` (a relation or subquery with the columns of its
+/// table, aliased `t` here), columns named and ordered as [`FACT_COLUMNS`]. Dimension keys by
+/// set-based joins; a code that is no member (or NULL, or a column the dataset lacks) maps to -1.
+pub fn project(d: &Dataset, source: &str) -> String {
+    let trip = |fact: &str, null: &str| {
+        copied_from(d, fact).map_or_else(|| format!("NULL::pg_catalog.{null}"), |c| format!("t.{c}"))
+    };
+    let code = |name: &str| {
+        d.column(name)
+            .map_or_else(|| "NULL::pg_catalog.int2".to_string(), |i| format!("t.{}", d.columns[i].name))
+    };
+    let money: Vec<String> = FACT_MONEY
+        .iter()
+        .map(|m| format!("{} AS {m}", trip(m, "numeric")))
+        .collect();
+    let (service, service_join) = match d.service {
+        Service::Fixed(key) => (format!("{key}::pg_catalog.int2"), String::new()),
+        Service::ByLicense(i) => (
+            format!("COALESCE(sv.service_key, {UNKNOWN_COMPANY})::pg_catalog.int2"),
+            format!(
+                " LEFT JOIN taxi.dim_service sv ON sv.license = t.{}",
+                d.columns[i].name
+            ),
+        ),
+    };
+    let (pickup, dropoff) = (d.pickup_column(), d.dropoff_column());
+    let dist = trip("trip_distance", "float8");
+    let (fare, tip) = (trip("fare_amount", "numeric"), trip("tip_amount", "numeric"));
     format!(
-        "SELECT t.load_id, t.tpep_pickup_datetime AS pickup_datetime, t.trip_distance, \
+        "SELECT t.load_id, t.{pickup} AS pickup_datetime, {dist} AS trip_distance, \
                 d.us::pg_catalog.float8 / 60000000 AS trip_duration_minutes, \
-                CASE WHEN d.us > 0 AND (t.trip_distance = 0 OR t.trip_distance BETWEEN {min}::pg_catalog.float8 AND {max}::pg_catalog.float8) \
-                     THEN t.trip_distance / (d.us::pg_catalog.float8 / 3600000000) END AS avg_speed_mph, \
-                CASE WHEN t.tpep_pickup_datetime >= '2000-01-01' AND t.tpep_pickup_datetime < '2100-01-01' \
-                     THEN pg_catalog.to_char(t.tpep_pickup_datetime, 'YYYYMMDD')::pg_catalog.int4 ELSE 0 END AS date_key, \
-                EXTRACT(HOUR FROM t.tpep_pickup_datetime)::pg_catalog.int2 AS time_key, \
+                CASE WHEN d.us > 0 AND ({dist} = 0 OR {dist} BETWEEN {min}::pg_catalog.float8 AND {max}::pg_catalog.float8) \
+                     THEN {dist} / (d.us::pg_catalog.float8 / 3600000000) END AS avg_speed_mph, \
+                CASE WHEN t.{pickup} >= '2000-01-01' AND t.{pickup} < '2100-01-01' \
+                     THEN pg_catalog.to_char(t.{pickup}, 'YYYYMMDD')::pg_catalog.int4 ELSE 0 END AS date_key, \
+                EXTRACT(HOUR FROM t.{pickup})::pg_catalog.int2 AS time_key, \
                 COALESCE(pu.location_key, -1)::pg_catalog.int2 AS pickup_location_key, \
                 COALESCE(dl.location_key, -1)::pg_catalog.int2 AS dropoff_location_key, \
                 COALESCE(v.vendor_key, -1)::pg_catalog.int2 AS vendor_key, \
                 COALESCE(r.rate_code_key, -1)::pg_catalog.int2 AS rate_code_key, \
                 COALESCE(p.payment_type_key, -1)::pg_catalog.int2 AS payment_type_key, \
-                t.passenger_count, \
+                {passengers} AS passenger_count, \
                 COALESCE(pu.is_airport, false) OR COALESCE(dl.is_airport, false) AS is_airport_trip, \
                 COALESCE(pu.borough_known AND dl.borough_known AND pu.borough <> dl.borough, false) AS is_cross_borough, \
-                COALESCE(t.payment_type = 2, false) AS is_cash, \
-                COALESCE(t.trip_distance > 10 AND t.trip_distance <> 'NaN', false) AS is_long_distance, \
-                COALESCE(t.trip_distance < 1, false) AS is_short_distance, \
+                COALESCE({payment} = 2, false) AS is_cash, \
+                COALESCE({dist} > 10 AND {dist} <> 'NaN', false) AS is_long_distance, \
+                COALESCE({dist} < 1, false) AS is_short_distance, \
                 t.row_hash, {money}, \
-                CASE WHEN t.fare_amount <> 0 THEN pg_catalog.round(t.tip_amount * 100 / t.fare_amount, 2) END AS tip_pct \
+                CASE WHEN {fare} <> 0 THEN pg_catalog.round({tip} * 100 / {fare}, 2) END AS tip_pct, \
+                {service} AS service_key \
          FROM {source} t \
-         CROSS JOIN LATERAL (SELECT (EXTRACT(EPOCH FROM t.tpep_dropoff_datetime) \
-                                     - EXTRACT(EPOCH FROM t.tpep_pickup_datetime)) * 1000000 AS us) d \
-         LEFT JOIN taxi.dim_location pu ON pu.location_key = t.pulocationid \
-         LEFT JOIN taxi.dim_location dl ON dl.location_key = t.dolocationid \
-         LEFT JOIN taxi.dim_vendor v ON v.vendor_key = t.vendorid \
-         LEFT JOIN taxi.dim_rate_code r ON r.rate_code_key = t.ratecodeid \
-         LEFT JOIN taxi.dim_payment_type p ON p.payment_type_key = t.payment_type",
+         CROSS JOIN LATERAL (SELECT (EXTRACT(EPOCH FROM t.{dropoff}) \
+                                     - EXTRACT(EPOCH FROM t.{pickup})) * 1000000 AS us) d \
+         LEFT JOIN taxi.dim_location pu ON pu.location_key = {pu} \
+         LEFT JOIN taxi.dim_location dl ON dl.location_key = {dol} \
+         LEFT JOIN taxi.dim_vendor v ON v.vendor_key = {vendor} \
+         LEFT JOIN taxi.dim_rate_code r ON r.rate_code_key = {rate} \
+         LEFT JOIN taxi.dim_payment_type p ON p.payment_type_key = {payment}{service_join}",
+        passengers = trip("passenger_count", "int2"),
+        payment = code("payment_type"),
+        pu = code("pulocationid"),
+        dol = code("dolocationid"),
+        vendor = code("vendorid"),
+        rate = code("ratecodeid"),
         money = money.join(", "),
         min = float_literal(SPEED_MIN_MILES),
         max = float_literal(SPEED_MAX_MILES),
@@ -108,40 +154,58 @@ fn float_literal(v: f64) -> String {
     format!("'{v:e}'")
 }
 
-/// INSERT of the fact rows of the trips in `source`.
-pub fn insert_facts(source: &str) -> String {
+/// INSERT of the fact rows of `d`'s trips in `source`.
+pub fn insert_facts(d: &Dataset, source: &str) -> String {
     format!(
         "INSERT INTO {FACTS} ({}) {}",
         FACT_COLUMNS.join(", "),
-        project(source)
+        project(d, source)
     )
 }
 
-/// One statement that inserts trips (`insert_trips`, an INSERT into taxi.yellow_taxi_trips) and
-/// the facts of exactly the trips it inserted, through RETURNING.
-pub fn insert_trips_and_facts(insert_trips: &str) -> String {
+/// One statement that inserts trips (`insert_trips`, an INSERT into `d`'s table) and the facts
+/// of exactly the trips it inserted, through RETURNING.
+pub fn insert_trips_and_facts(d: &Dataset, insert_trips: &str) -> String {
     format!(
         "WITH inserted AS ({insert_trips} RETURNING *) {}",
-        insert_facts("inserted")
+        insert_facts(d, "inserted")
     )
 }
 
 /// Pickups in [$1, $2); NULL bounds are open.
-const RANGE_TRIPS: &str = "($1::pg_catalog.timestamp IS NULL OR tpep_pickup_datetime >= $1) \
-     AND ($2::pg_catalog.timestamp IS NULL OR tpep_pickup_datetime < $2)";
-const RANGE_FACTS: &str = "($1::pg_catalog.timestamp IS NULL OR pickup_datetime >= $1) \
-     AND ($2::pg_catalog.timestamp IS NULL OR pickup_datetime < $2)";
-
-/// The months with trips in [$1, $2), for taxi_rebuild_star.
-pub fn months_of_trips() -> String {
+fn range(column: &str) -> String {
     format!(
-        "SELECT COALESCE(pg_catalog.array_agg(DISTINCT pg_catalog.date_trunc('month', tpep_pickup_datetime)::pg_catalog.date), '{{}}') \
-         FROM taxi.yellow_taxi_trips WHERE {RANGE_TRIPS}"
+        "($1::pg_catalog.timestamp IS NULL OR {column} >= $1) \
+     AND ($2::pg_catalog.timestamp IS NULL OR {column} < $2)"
     )
 }
 
-pub fn delete_facts() -> String {
-    format!("DELETE FROM {FACTS} WHERE {RANGE_FACTS}")
+/// The months with trips of `d` in [$1, $2), for taxi_rebuild_star.
+pub fn months_of_trips(d: &Dataset) -> String {
+    format!(
+        "SELECT COALESCE(pg_catalog.array_agg(DISTINCT pg_catalog.date_trunc('month', {pickup})::pg_catalog.date), '{{}}') \
+         FROM {table} WHERE {range}",
+        pickup = d.pickup_column(),
+        table = d.qualified(),
+        range = range(d.pickup_column()),
+    )
+}
+
+/// Deletes the facts of `d`'s trips with a pickup in [$1, $2).
+pub fn delete_facts(d: &Dataset) -> String {
+    format!(
+        "DELETE FROM {FACTS} WHERE {} AND service_key = ANY ('{{{}}}'::pg_catalog.int2[])",
+        range("pickup_datetime"),
+        keys(d)
+    )
+}
+
+fn keys(d: &Dataset) -> String {
+    service_keys(d)
+        .iter()
+        .map(i16::to_string)
+        .collect::<Vec<_>>()
+        .join(",")
 }
 
 /// Whether the current role may TRUNCATE the fact table and every partition.
@@ -153,10 +217,16 @@ pub const TRUNCATE_FACTS: &str = "TRUNCATE taxi.fact_trips";
 
 pub const COUNT_FACTS: &str = "SELECT pg_catalog.count(*) FROM taxi.fact_trips";
 
-pub fn insert_facts_of_range() -> String {
-    insert_facts(&format!(
-        "(SELECT * FROM taxi.yellow_taxi_trips WHERE {RANGE_TRIPS})"
-    ))
+/// INSERT of the facts of `d`'s trips with a pickup in [$1, $2).
+pub fn insert_facts_of_range(d: &Dataset) -> String {
+    insert_facts(
+        d,
+        &format!(
+            "(SELECT * FROM {} WHERE {})",
+            d.qualified(),
+            range(d.pickup_column())
+        ),
+    )
 }
 
 /// The fact table's oid and whether the current role may insert into it.
@@ -187,18 +257,36 @@ pub const DIM_VENDORS: &str = "SELECT vendor_key FROM taxi.dim_vendor";
 pub const DIM_RATE_CODES: &str = "SELECT rate_code_key FROM taxi.dim_rate_code";
 pub const DIM_PAYMENT_TYPES: &str = "SELECT payment_type_key FROM taxi.dim_payment_type";
 
-/// taxi_check_consistency: one row per discrepancy between the normalized table and the facts.
-pub fn check_consistency() -> String {
-    let money: Vec<&str> = money_columns().collect();
-    // Both tables name their money columns alike.
-    let sums = money
+/// taxi_check_consistency of `d`: one row per discrepancy between its table and its facts,
+/// with `d`'s name first.
+pub fn check_consistency(d: &Dataset) -> String {
+    let table = d.qualified();
+    let pickup = d.pickup_column();
+    let facts = format!(
+        "(SELECT * FROM {FACTS} WHERE service_key = ANY ('{{{}}}'::pg_catalog.int2[]))",
+        keys(d)
+    );
+    let fact_sums = FACT_MONEY
         .iter()
         .map(|m| format!("pg_catalog.sum({m}) AS {m}"))
         .collect::<Vec<_>>()
         .join(", ");
+    let trip_sums = FACT_MONEY
+        .iter()
+        .map(|m| match copied_from(d, m) {
+            Some(c) => format!("pg_catalog.sum({c}) AS {m}"),
+            None => format!("NULL::pg_catalog.numeric AS {m}"),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
     let items: Vec<String> =
         std::iter::once("('trips', COALESCE(n.trips, 0), COALESCE(s.trips, 0))".to_string())
-            .chain(money.iter().map(|m| format!("('sum({m})', n.{m}, s.{m})")))
+            .chain(
+                FACT_MONEY
+                    .iter()
+                    .filter(|m| copied_from(d, m).is_some())
+                    .map(|m| format!("('sum({m})', n.{m}, s.{m})")),
+            )
             .collect();
     let compared: Vec<&str> = FACT_COLUMNS
         .iter()
@@ -213,41 +301,59 @@ pub fn check_consistency() -> String {
             .join(", ")
     };
     format!(
-        "WITH n AS (SELECT pg_catalog.date_trunc('month', tpep_pickup_datetime)::pg_catalog.date AS month, \
-                           pg_catalog.count(*)::pg_catalog.numeric AS trips, {sums} \
-                    FROM taxi.yellow_taxi_trips GROUP BY 1), \
+        "WITH n AS (SELECT pg_catalog.date_trunc('month', {pickup})::pg_catalog.date AS month, \
+                           pg_catalog.count(*)::pg_catalog.numeric AS trips, {trip_sums} \
+                    FROM {table} GROUP BY 1), \
               s AS (SELECT pg_catalog.date_trunc('month', pickup_datetime)::pg_catalog.date AS month, \
-                           pg_catalog.count(*)::pg_catalog.numeric AS trips, {sums} \
-                    FROM taxi.fact_trips GROUP BY 1), \
+                           pg_catalog.count(*)::pg_catalog.numeric AS trips, {fact_sums} \
+                    FROM {facts} f GROUP BY 1), \
               expected AS ({expected}) \
-         SELECT * FROM ( \
+         SELECT '{name}'::pg_catalog.text AS dataset, * FROM ( \
          SELECT COALESCE(n.month, s.month) AS month, x.item, x.normalized, x.star, NULL::pg_catalog.text AS detail \
          FROM n FULL JOIN s ON s.month = n.month \
          CROSS JOIN LATERAL (VALUES {items}) AS x(item, normalized, star) \
          WHERE x.normalized IS DISTINCT FROM x.star \
          UNION ALL \
-         SELECT pg_catalog.date_trunc('month', t.tpep_pickup_datetime)::pg_catalog.date, \
-                'trips only in yellow_taxi_trips', pg_catalog.count(*), 0, {examples_t} \
-         FROM taxi.yellow_taxi_trips t \
+         SELECT pg_catalog.date_trunc('month', t.{pickup})::pg_catalog.date, \
+                'trips only in {short}', pg_catalog.count(*), 0, {examples_t} \
+         FROM {table} t \
          WHERE NOT EXISTS (SELECT FROM taxi.fact_trips f WHERE f.row_hash = t.row_hash) GROUP BY 1 \
          UNION ALL \
          SELECT pg_catalog.date_trunc('month', f.pickup_datetime)::pg_catalog.date, \
                 'trips only in fact_trips', 0, pg_catalog.count(*), {examples_f} \
-         FROM taxi.fact_trips f \
-         WHERE NOT EXISTS (SELECT FROM taxi.yellow_taxi_trips t WHERE t.row_hash = f.row_hash) GROUP BY 1 \
+         FROM {facts} f \
+         WHERE NOT EXISTS (SELECT FROM {table} t WHERE t.row_hash = f.row_hash) GROUP BY 1 \
          UNION ALL \
          SELECT pg_catalog.date_trunc('month', e.pickup_datetime)::pg_catalog.date, \
                 'trips whose fact differs', pg_catalog.count(*), pg_catalog.count(*), {examples_e} \
          FROM expected e JOIN taxi.fact_trips f ON f.row_hash = e.row_hash \
          WHERE ({e_row}) IS DISTINCT FROM ({f_row}) GROUP BY 1 \
-         ) d ORDER BY month, item",
-        expected = project("taxi.yellow_taxi_trips"),
+         ) d",
+        name = d.name,
+        short = d.table,
+        expected = project(d, &table),
         items = items.join(", "),
         examples_t = examples("t"),
         examples_f = examples("f"),
         examples_e = examples("e"),
         e_row = row("e"),
         f_row = row("f"),
+    )
+}
+
+/// taxi_check_consistency of `d`, or of every dataset when None, ordered.
+pub fn check_consistency_of(d: Option<&Dataset>) -> String {
+    let parts: Vec<String> = match d {
+        Some(d) => vec![check_consistency(d)],
+        None => ALL.iter().map(|d| check_consistency(d)).collect(),
+    };
+    format!(
+        "SELECT * FROM ({}) c ORDER BY month, dataset, item",
+        parts
+            .iter()
+            .map(|p| format!("({p})"))
+            .collect::<Vec<_>>()
+            .join(" UNION ALL ")
     )
 }
 
@@ -261,51 +367,60 @@ fn examples(alias: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::{FHV, FHVHV, GREEN, YELLOW};
 
     #[test]
     fn every_fact_column_is_projected_in_order() {
-        let sql = project("x");
-        let mut at = 0;
-        for c in FACT_COLUMNS {
-            let found = [
-                format!(" AS {c},"),
-                format!(" AS {c} "),
-                format!("t.{c},"),
-                format!("t.{c} "),
-            ]
-            .iter()
-            .filter_map(|needle| sql[at..].find(needle.as_str()).map(|i| at + i))
-            .min()
-            .unwrap_or_else(|| panic!("{c} missing after byte {at} in {sql}"));
-            at = found + 1;
+        for d in ALL {
+            let sql = project(d, "x");
+            let mut at = 0;
+            for c in FACT_COLUMNS {
+                let found = [
+                    format!(" AS {c},"),
+                    format!(" AS {c} "),
+                    format!("t.{c},"),
+                    format!("t.{c} "),
+                ]
+                .iter()
+                .filter_map(|needle| sql[at..].find(needle.as_str()).map(|i| at + i))
+                .min()
+                .unwrap_or_else(|| panic!("{}: {c} missing after byte {at} in {sql}", d.name));
+                at = found + 1;
+            }
+            assert!(sql.contains("FROM x t "));
+            assert!(sql.contains("BETWEEN '1e-6'::pg_catalog.float8 AND '1e6'::pg_catalog.float8"));
         }
-        assert!(sql.contains("FROM x t "));
-        assert!(sql.contains("BETWEEN '1e-6'::pg_catalog.float8 AND '1e6'::pg_catalog.float8"));
+        assert!(project(&FHV, "x").contains("NULL::pg_catalog.numeric AS fare_amount"));
+        assert!(project(&FHVHV, "x").contains("t.base_passenger_fare AS fare_amount"));
+        assert!(project(&FHVHV, "x").contains("ON sv.license = t.hvfhs_license_num"));
+        assert!(project(&GREEN, "x").contains("2::pg_catalog.int2 AS service_key"));
     }
 
     #[test]
     fn copies_and_money() {
-        assert_eq!(money_columns().count(), 10);
-        assert_eq!(copied_from("pickup_datetime"), Some("tpep_pickup_datetime"));
-        assert_eq!(copied_from("tip_amount"), Some("tip_amount"));
-        assert_eq!(copied_from("trip_distance"), Some("trip_distance"));
-        assert_eq!(copied_from("tip_pct"), None);
-        assert_eq!(
-            FACT_COLUMNS
-                .iter()
-                .filter(|c| copied_from(c).is_some())
-                .count(),
-            15
-        );
+        assert_eq!(FACT_MONEY.len(), 10);
+        assert_eq!(copied_from(&YELLOW, "pickup_datetime"), Some("tpep_pickup_datetime"));
+        assert_eq!(copied_from(&YELLOW, "tip_amount"), Some("tip_amount"));
+        assert_eq!(copied_from(&YELLOW, "trip_distance"), Some("trip_distance"));
+        assert_eq!(copied_from(&FHVHV, "trip_distance"), Some("trip_miles"));
+        assert_eq!(copied_from(&FHV, "tip_amount"), None);
+        assert_eq!(copied_from(&YELLOW, "tip_pct"), None);
+        let copies = |d| FACT_COLUMNS.iter().filter(|c| copied_from(d, c).is_some()).count();
+        assert_eq!(copies(&YELLOW), 15);
+        assert_eq!(copies(&GREEN), 14, "no airport_fee");
+        assert_eq!(copies(&FHV), 3);
+        assert_eq!(copies(&FHVHV), 10);
     }
 
     #[test]
     fn trips_and_facts_in_one_statement() {
-        let sql = insert_trips_and_facts("INSERT INTO taxi.yellow_taxi_trips (a) VALUES (1)");
+        let sql = insert_trips_and_facts(&YELLOW, "INSERT INTO taxi.yellow_taxi_trips (a) VALUES (1)");
         assert!(sql.starts_with(
             "WITH inserted AS (INSERT INTO taxi.yellow_taxi_trips (a) VALUES (1) RETURNING *) INSERT INTO taxi.fact_trips (load_id, pickup_datetime,"
         ));
         assert!(sql.contains("FROM inserted t "));
-        assert!(check_consistency().contains("'trips whose fact differs'"));
+        assert!(check_consistency(&YELLOW).contains("'trips whose fact differs'"));
+        assert!(check_consistency_of(None).matches("UNION ALL (").count() == 3);
+        assert!(delete_facts(&FHVHV).ends_with("service_key = ANY ('{4,5,6,7,8}'::pg_catalog.int2[])"));
     }
 }

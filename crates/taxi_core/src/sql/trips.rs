@@ -2,47 +2,56 @@
 //! with bound parameters;
 //! identifiers are fixed or come from `regclass`/`format('%I')` inside PostgreSQL.
 
-use crate::trip::{Kind, COLUMNS};
-
-pub const TARGET: &str = "taxi.yellow_taxi_trips";
+use crate::dataset::Dataset;
+use crate::trip::Kind;
 
 /// The target's oid (NULL unless it is partitioned, as 0.4.0 made it) and whether the current
 /// role may insert into it.
-pub const TARGET_OID: &str = "\
-SELECT CASE WHEN c.relkind = 'p' THEN c.oid::pg_catalog.int8 END,
+pub fn target_oid(d: &Dataset) -> String {
+    format!(
+        "SELECT CASE WHEN c.relkind = 'p' THEN c.oid::pg_catalog.int8 END,
        pg_catalog.has_table_privilege(c.oid, 'INSERT')
-FROM pg_catalog.pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::pg_catalog.regclass";
-
-/// What is missing when the target is not partitioned.
-pub const PARTITIONED_TARGET: &str = "taxi.yellow_taxi_trips partitioned by month";
+FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass('{}')",
+        d.qualified()
+    )
+}
 
 /// Whether the current role owns the target (and may insert); whether rows can be written
 /// straight into its partitions' heaps (partitioned as the extension made it, no triggers, no
 /// row security, no columns the loader does not fill). $1: the columns the loader fills.
-pub const INSPECT_TARGET: &str = "\
-SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+pub fn inspect_target(d: &Dataset) -> String {
+    format!(
+        "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
          AND pg_catalog.has_table_privilege(c.oid, 'INSERT') AS owner,
        c.relkind = 'p' AND NOT c.relhastriggers AND NOT c.relrowsecurity
          AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
                            AND a.attname <> ALL ($1::pg_catalog.text[])) AS plain
-FROM pg_catalog.pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::pg_catalog.regclass";
+FROM pg_catalog.pg_class c WHERE c.oid = '{}'::pg_catalog.regclass",
+        d.qualified()
+    )
+}
 
 /// Those of row hashes $1 stored with a pickup in [$2, $3) (NULL: unbounded): the bounds of one
 /// partition, so the plan reads only its primary key.
-pub const PROBE: &str = "\
-SELECT row_hash FROM taxi.yellow_taxi_trips
-WHERE tpep_pickup_datetime >= COALESCE($2::pg_catalog.timestamp, '-infinity')
-  AND tpep_pickup_datetime < COALESCE($3::pg_catalog.timestamp, 'infinity')
-  AND row_hash = ANY ($1::pg_catalog.bytea[])";
+pub fn probe(d: &Dataset) -> String {
+    format!(
+        "SELECT row_hash FROM {table}
+WHERE {pickup} >= COALESCE($2::pg_catalog.timestamp, '-infinity')
+  AND {pickup} < COALESCE($3::pg_catalog.timestamp, 'infinity')
+  AND row_hash = ANY ($1::pg_catalog.bytea[])",
+        table = d.qualified(),
+        pickup = d.pickup_column()
+    )
+}
 
 pub const ENSURE_DROP_GUARD: &str = "SELECT taxi.ensure_drop_guard()";
 
 /// Every column the loader fills, in table order.
-pub fn filled_columns() -> Vec<&'static str> {
+pub fn filled_columns(d: &Dataset) -> Vec<&'static str> {
     ["row_hash", "load_id"]
         .into_iter()
-        .chain(COLUMNS.iter().map(|c| c.name))
+        .chain(d.columns.iter().map(|c| c.name))
         .chain(["quality_flags"])
         .collect()
 }
@@ -50,6 +59,7 @@ pub fn filled_columns() -> Vec<&'static str> {
 fn sql_type(kind: Kind) -> &'static str {
     match kind {
         Kind::Int => "smallint",
+        Kind::BigInt => "bigint",
         Kind::Timestamp => "timestamp",
         Kind::Float => "double precision",
         // Amounts travel as whole cents and become numeric(12,2) here, exactly (× 0.01).
@@ -58,24 +68,25 @@ fn sql_type(kind: Kind) -> &'static str {
     }
 }
 
-/// One INSERT per chunk for the SPI path: $1 the row hashes, $2 the load_id, $3..$22 one array
-/// per trip column, $23 the quality flags. A trip stored meanwhile by someone else is skipped, not
+/// One INSERT per chunk for the SPI path: $1 the row hashes, $2 the load_id, then one array per
+/// trip column, then the quality flags. A trip stored meanwhile by someone else is skipped, not
 /// an error: the conflict is on the primary key of the trip's partition (the parent has none).
-pub fn insert_rows() -> String {
-    let names: Vec<&str> = COLUMNS.iter().map(|c| c.name).collect();
+pub fn insert_rows(d: &Dataset) -> String {
+    let names: Vec<&str> = d.columns.iter().map(|c| c.name).collect();
     let arrays: Vec<String> = std::iter::once("pg_catalog.unnest($1::pg_catalog.bytea[])".into())
         .chain(
-            COLUMNS
+            d.columns
                 .iter()
                 .enumerate()
                 .map(|(i, c)| format!("pg_catalog.unnest(${}::{}[])", i + 3, sql_type(c.kind))),
         )
         .chain(std::iter::once(format!(
             "pg_catalog.unnest(${}::smallint[])",
-            COLUMNS.len() + 3
+            d.columns.len() + 3
         )))
         .collect();
-    let values: Vec<String> = COLUMNS
+    let values: Vec<String> = d
+        .columns
         .iter()
         .map(|c| match c.kind {
             Kind::Money => format!("r.{} * 0.01", c.name),
@@ -83,10 +94,11 @@ pub fn insert_rows() -> String {
         })
         .collect();
     format!(
-        "INSERT INTO {TARGET} (row_hash, load_id, {names}, quality_flags) \
+        "INSERT INTO {table} (row_hash, load_id, {names}, quality_flags) \
          SELECT r.row_hash, $2, {values}, r.quality_flags \
          FROM ROWS FROM ({arrays}) AS r(row_hash, {names}, quality_flags) \
          ON CONFLICT DO NOTHING",
+        table = d.qualified(),
         names = names.join(", "),
         values = values.join(", "),
         arrays = arrays.join(", "),
@@ -96,10 +108,11 @@ pub fn insert_rows() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::dataset::{FHVHV, YELLOW};
 
     #[test]
     fn insert_binds_arrays_and_converts_cents() {
-        let sql = insert_rows();
+        let sql = insert_rows(&YELLOW);
         assert!(
             sql.contains("SELECT r.row_hash, $2, r.vendorid, r.tpep_pickup_datetime,"),
             "{sql}"
@@ -117,9 +130,18 @@ mod tests {
 
     #[test]
     fn filled_columns_are_the_table_columns() {
-        let cols = filled_columns();
+        let cols = filled_columns(&YELLOW);
         assert_eq!(cols.len(), 23);
         assert_eq!(cols[22], "quality_flags");
         assert_eq!(&cols[..3], &["row_hash", "load_id", "vendorid"]);
+    }
+
+    #[test]
+    fn other_datasets_insert_into_their_tables() {
+        let sql = insert_rows(&FHVHV);
+        assert!(sql.starts_with("INSERT INTO taxi.fhvhv_trips (row_hash, load_id, hvfhs_license_num,"));
+        assert!(sql.contains("pg_catalog.unnest($13::bigint[])"), "trip_time: {sql}");
+        assert!(sql.contains("r.base_passenger_fare * 0.01"));
+        assert!(probe(&FHVHV).contains("WHERE pickup_datetime >= "));
     }
 }

@@ -1,7 +1,8 @@
-//! taxi_gen: writes a realistic synthetic yellow-taxi month as parquet, or rewrites an existing
-//! yellow file in another vintage's physical layout.
+//! taxi_gen: writes a realistic synthetic month of a TLC dataset as parquet, or rewrites an
+//! existing trip file in another vintage's physical layout.
 //!
-//!   taxi_gen --out FILE [--rows N] [--year Y] [--month M] [--vintage Y] [--seed S]
+//!   taxi_gen --out FILE [--dataset yellow|green|fhv|fhvhv] [--rows N] [--year Y] [--month M]
+//!            [--vintage Y] [--seed S]
 //!            [--duplicates RATE] [--messy RATE] [--nulls RATE] [--row-group N]
 //!   taxi_gen --rewrite IN --vintage Y --out FILE
 //!   taxi_gen --republish IN --out FILE [--year Y] [--month M] [--seed S]
@@ -15,7 +16,8 @@ use taxi_gen::{generate, republish, write_parquet, Options, Republish, Vintage};
 
 fn usage() -> ExitCode {
     eprintln!(
-        "usage: taxi_gen --out FILE [--rows N] [--year Y] [--month M] [--vintage Y] [--seed S]\n\
+        "usage: taxi_gen --out FILE [--dataset yellow|green|fhv|fhvhv] [--rows N] [--year Y]\n\
+         \x20               [--month M] [--vintage Y] [--seed S]\n\
          \x20               [--duplicates RATE] [--messy RATE] [--nulls RATE] [--row-group N]\n\
          \x20      taxi_gen --rewrite IN --vintage Y --out FILE\n\
          \x20      taxi_gen --republish IN --out FILE [--year Y] [--month M] [--seed S]\n\
@@ -51,6 +53,9 @@ fn main() -> ExitCode {
             "--correct" => value.parse().map(|v| again.correct = v).is_ok(),
             "--withdraw" => value.parse().map(|v| again.withdraw = v).is_ok(),
             "--add" => value.parse().map(|v| again.add = v).is_ok(),
+            "--dataset" => taxi_core::dataset::Dataset::named(value)
+                .map(|d| opts.dataset = d)
+                .is_some(),
             "--rows" => value.parse().map(|v| opts.rows = v).is_ok(),
             "--year" => value.parse().map(|v| opts.year = v).is_ok(),
             "--month" => value.parse().map(|v| opts.month = v).is_ok(),
@@ -100,16 +105,18 @@ fn main() -> ExitCode {
         return ExitCode::FAILURE;
     }
     println!(
-        "taxi_gen: wrote {} rows to {out} ({} layout)",
+        "taxi_gen: wrote {} {} rows to {out} ({} layout)",
         trips.len(),
+        trips.dataset.name,
         vintage.year
     );
     ExitCode::SUCCESS
 }
 
 fn read_all(path: &str) -> Result<TripBatch, taxi_core::error::LoadError> {
-    let mut all = TripBatch::empty(0);
-    for batch in TripReader::open(path, 65_536)? {
+    let reader = TripReader::open(path, 65_536)?;
+    let mut all = TripBatch::empty(reader.dataset(), 0);
+    for batch in reader {
         let batch = batch?;
         all.extend_rows(&batch, 0..batch.len());
     }

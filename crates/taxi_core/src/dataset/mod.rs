@@ -1,0 +1,361 @@
+//! The TLC's trip datasets, one description each: the one place that knows a dataset's columns
+//! (with their types and which are required), its table and the pickup column that partitions
+//! it, its file names, its row-hash encoding byte and its projection into the star schema.
+//! Reading, hashing, quality flags, facts and every SQL statement take a [`Dataset`]; adding a
+//! fifth is one more file here, its table in the SQL, and its tests (CONTRIBUTING.md).
+
+mod fhv;
+mod fhvhv;
+mod green;
+mod yellow;
+
+use arrow::datatypes::Schema;
+
+use crate::convert;
+use crate::error::LoadError;
+use crate::trip::{Column, Kind};
+
+pub use fhv::FHV;
+pub use fhvhv::FHVHV;
+pub use green::GREEN;
+pub use yellow::YELLOW;
+
+/// Every dataset, in the order the TLC started publishing them.
+pub static ALL: [&Dataset; 4] = [&YELLOW, &GREEN, &FHV, &FHVHV];
+
+/// One TLC trip dataset.
+#[derive(Debug)]
+pub struct Dataset {
+    /// What users pass (`dataset => 'green'`) and `taxi.load_runs.dataset` holds.
+    pub name: &'static str,
+    /// For messages: "a … trip file".
+    pub title: &'static str,
+    /// Its table in schema taxi, partitioned by month of pickup.
+    pub table: &'static str,
+    /// The TLC's file names: `{file_prefix}YYYY-MM.parquet`.
+    pub file_prefix: &'static str,
+    /// The first byte of every row's canonical encoding (docs/row-hash.md). Never reused.
+    pub encoding: u8,
+    /// The logical columns, in the TLC's order, which is table order and hash order.
+    pub columns: &'static [Column],
+    /// Positions in `columns` of the pickup (the partition key, never NULL) and the dropoff.
+    pub pickup: usize,
+    pub dropoff: usize,
+    /// Its member(s) of `taxi.dim_service`.
+    pub service: Service,
+    /// Fact columns filled from a trip column of another name: (fact column, trip column). The
+    /// others are filled from the trip column of the same name, or NULL when there is none.
+    pub fact_sources: &'static [(&'static str, &'static str)],
+    /// The column holding the trip's duration in seconds, checked against its timestamps.
+    pub trip_seconds: Option<usize>,
+}
+
+impl PartialEq for Dataset {
+    fn eq(&self, other: &Dataset) -> bool {
+        self.name == other.name
+    }
+}
+
+impl Eq for Dataset {}
+
+/// How a dataset's trips map to `taxi.dim_service`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    /// Every trip is this member.
+    Fixed(i16),
+    /// The member is the company of the license in this text column (`hvfhs_license_num`);
+    /// an unknown license maps to [`UNKNOWN_COMPANY`].
+    ByLicense(usize),
+}
+
+/// `taxi.dim_service`'s members for the high-volume licenses (sql/star.sql holds the table).
+pub const LICENSES: [(&str, i16); 4] = [
+    ("HV0002", 5),
+    ("HV0003", 6),
+    ("HV0004", 7),
+    ("HV0005", 8),
+];
+/// A high-volume trip whose license is none of [`LICENSES`].
+pub const UNKNOWN_COMPANY: i16 = 4;
+
+/// The service key of a high-volume license.
+pub fn license_service(license: Option<&str>) -> i16 {
+    license
+        .and_then(|l| LICENSES.iter().find(|(name, _)| *name == l))
+        .map_or(UNKNOWN_COMPANY, |(_, key)| *key)
+}
+
+/// The fields every description shares unless it says otherwise.
+const COLUMN_DEFAULTS: Dataset = Dataset {
+    name: "",
+    title: "",
+    table: "",
+    file_prefix: "",
+    encoding: 0,
+    columns: &[],
+    pickup: 0,
+    dropoff: 0,
+    service: Service::Fixed(-1),
+    fact_sources: &[],
+    trip_seconds: None,
+};
+
+const fn col(source: &'static str, name: &'static str, kind: Kind, required: bool) -> Column {
+    Column {
+        source,
+        name,
+        kind,
+        required,
+        not_null: false,
+    }
+}
+
+/// A required timestamp that cannot be NULL (a pickup; yellow's and green's dropoffs).
+const fn req(source: &'static str, name: &'static str) -> Column {
+    Column {
+        not_null: true,
+        ..col(source, name, Kind::Timestamp, true)
+    }
+}
+
+impl Dataset {
+    /// The dataset called `name` (as users pass it, case-insensitively).
+    pub fn named(name: &str) -> Option<&'static Dataset> {
+        ALL.iter()
+            .copied()
+            .find(|d| d.name.eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// `taxi.<table>`, as SQL text (the names are plain lower-case identifiers).
+    pub fn qualified(&self) -> String {
+        format!("taxi.{}", self.table)
+    }
+
+    /// The position of the column called `name` in the table.
+    pub fn column(&self, name: &str) -> Option<usize> {
+        self.columns.iter().position(|c| c.name == name)
+    }
+
+    pub fn pickup_column(&self) -> &'static str {
+        self.columns[self.pickup].name
+    }
+
+    pub fn dropoff_column(&self) -> &'static str {
+        self.columns[self.dropoff].name
+    }
+
+    /// The trip column a fact column of that name copies, if the dataset has one.
+    pub fn fact_source(&self, fact_column: &str) -> Option<usize> {
+        let name = self
+            .fact_sources
+            .iter()
+            .find(|(fact, _)| *fact == fact_column)
+            .map_or(fact_column, |(_, trip)| trip);
+        self.column(name)
+    }
+
+    /// The columns of a file of this dataset: for each logical column, the index of the file's
+    /// top-level column with that name (ignoring case). Refused if a required column is missing
+    /// or a column's type cannot be read.
+    pub fn match_columns(
+        &'static self,
+        path: &str,
+        schema: &Schema,
+    ) -> Result<Vec<Option<usize>>, LoadError> {
+        let found = self.find_columns(path, schema)?;
+        if !found.missing.is_empty() {
+            return Err(LoadError::WrongDataset {
+                path: path.into(),
+                dataset: self,
+                missing: found.missing,
+                forced: true,
+            });
+        }
+        for (column, hit) in self.columns.iter().zip(&found.matched) {
+            if let Some(i) = hit {
+                let found = schema.field(*i).data_type();
+                if !convert::accepts(column.kind, found) {
+                    return Err(LoadError::UnsupportedType {
+                        path: path.into(),
+                        column: column.source,
+                        found: found.to_string(),
+                        expected: convert::expected(column.kind),
+                    });
+                }
+            }
+        }
+        Ok(found.matched)
+    }
+
+    fn find_columns(&self, path: &str, schema: &Schema) -> Result<Found, LoadError> {
+        let mut matched = Vec::with_capacity(self.columns.len());
+        let mut missing = Vec::new();
+        for column in self.columns {
+            let mut hits = schema
+                .fields()
+                .iter()
+                .enumerate()
+                .filter(|(_, f)| f.name().eq_ignore_ascii_case(column.source));
+            let hit = hits.next();
+            if hits.next().is_some() {
+                return Err(LoadError::AmbiguousColumn {
+                    path: path.into(),
+                    column: column.source,
+                });
+            }
+            if hit.is_none() && column.required {
+                missing.push(column.source);
+            }
+            matched.push(hit.map(|(i, _)| i));
+        }
+        Ok(Found { matched, missing })
+    }
+}
+
+struct Found {
+    matched: Vec<Option<usize>>,
+    missing: Vec<&'static str>,
+}
+
+/// Which dataset a file is, from its columns (the name is no evidence: users rename files).
+/// A file is a dataset's when it has every column that dataset requires; when it has those of
+/// several, the one whose columns include all the others' wins (a high-volume FHV file also has
+/// every column an FHV file requires). Otherwise it is refused: with the closest dataset's missing
+/// columns, or as ambiguous.
+pub fn recognize(path: &str, schema: &Schema) -> Result<&'static Dataset, LoadError> {
+    let mut complete: Vec<(&'static Dataset, Vec<usize>)> = Vec::new();
+    let mut closest: Option<(&'static Dataset, Vec<&'static str>, usize)> = None;
+    for &d in &ALL {
+        let found = d.find_columns(path, schema)?;
+        let hits: Vec<usize> = found.matched.iter().flatten().copied().collect();
+        if found.missing.is_empty() {
+            complete.push((d, hits));
+        } else {
+            let required = d.columns.iter().filter(|c| c.required).count();
+            let share = (required - found.missing.len()) * 1000 / required;
+            if closest.as_ref().is_none_or(|(_, _, s)| share > *s) {
+                closest = Some((d, found.missing, share));
+            }
+        }
+    }
+    let widest = complete.iter().find(|(_, mine)| {
+        complete
+            .iter()
+            .all(|(_, other)| other.iter().all(|c| mine.contains(c)))
+    });
+    match (widest, complete.len()) {
+        (Some((d, _)), _) => Ok(d),
+        (None, 0) => {
+            let (d, missing, _) = closest.expect("four datasets");
+            Err(LoadError::WrongDataset {
+                path: path.into(),
+                dataset: d,
+                missing,
+                forced: false,
+            })
+        }
+        (None, _) => Err(LoadError::AmbiguousDataset {
+            path: path.into(),
+            candidates: complete.iter().map(|(d, _)| d.name).collect(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use arrow::datatypes::{DataType, Field};
+
+    fn schema(names: &[&str]) -> Schema {
+        Schema::new(
+            names
+                .iter()
+                .map(|n| Field::new(*n, DataType::Float64, true))
+                .collect::<Vec<_>>(),
+        )
+    }
+
+    fn required(d: &Dataset) -> Vec<&'static str> {
+        d.columns
+            .iter()
+            .filter(|c| c.required)
+            .map(|c| c.source)
+            .collect()
+    }
+
+    #[test]
+    fn names_tables_and_encodings_are_unique() {
+        for (i, a) in ALL.iter().enumerate() {
+            for b in &ALL[i + 1..] {
+                assert_ne!(a.name, b.name);
+                assert_ne!(a.table, b.table);
+                assert_ne!(a.encoding, b.encoding);
+            }
+            assert_eq!(Dataset::named(&a.name.to_uppercase()).unwrap().name, a.name);
+            assert_eq!(a.columns[a.pickup].kind, Kind::Timestamp);
+            assert!(a.columns[a.pickup].not_null, "{} pickup", a.name);
+            assert_eq!(a.columns[a.dropoff].kind, Kind::Timestamp);
+        }
+        assert!(Dataset::named("blue").is_none());
+    }
+
+    #[test]
+    fn table_columns_follow_the_tlc_names() {
+        for d in ALL {
+            let mut names: Vec<&str> = d.columns.iter().map(|c| c.name).collect();
+            for c in d.columns {
+                assert_eq!(c.name, c.source.to_lowercase(), "{}", d.name);
+            }
+            names.sort_unstable();
+            names.dedup();
+            assert_eq!(names.len(), d.columns.len(), "{}", d.name);
+            for (fact, trip) in d.fact_sources {
+                assert!(d.column(trip).is_some(), "{}: {fact} from {trip}", d.name);
+            }
+        }
+    }
+
+    #[test]
+    fn each_dataset_is_recognized_by_its_own_columns() {
+        for d in ALL {
+            let names: Vec<&str> = d.columns.iter().map(|c| c.source).collect();
+            assert_eq!(recognize("/f", &schema(&names)).unwrap().name, d.name);
+            // Only the required ones, in upper case: still recognized.
+            let upper: Vec<String> = required(d).iter().map(|n| n.to_uppercase()).collect();
+            let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
+            assert_eq!(recognize("/f", &schema(&upper)).unwrap().name, d.name);
+        }
+    }
+
+    #[test]
+    fn unknown_and_ambiguous_files_are_refused() {
+        // Most of a green file: the closest is green, and its missing columns are named.
+        let mut names = required(&GREEN);
+        names.retain(|n| *n != "lpep_dropoff_datetime");
+        match recognize("/f", &schema(&names)).unwrap_err() {
+            LoadError::WrongDataset {
+                dataset, missing, ..
+            } => {
+                assert_eq!(dataset.name, "green");
+                assert_eq!(missing, ["lpep_dropoff_datetime"]);
+            }
+            other => panic!("{other:?}"),
+        }
+        // Yellow's and green's columns at once: neither includes the other.
+        let mut both = required(&YELLOW);
+        both.extend(["lpep_pickup_datetime", "lpep_dropoff_datetime"]);
+        match recognize("/f", &schema(&both)).unwrap_err() {
+            LoadError::AmbiguousDataset { candidates, .. } => {
+                assert_eq!(candidates, ["yellow", "green"]);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn licenses_map_to_companies() {
+        assert_eq!(license_service(Some("HV0003")), 6);
+        assert_eq!(license_service(Some("HV0009")), UNKNOWN_COMPANY);
+        assert_eq!(license_service(None), UNKNOWN_COMPANY);
+    }
+}
