@@ -1,6 +1,6 @@
--- Partitions by month of pickup, shared by taxi.yellow_taxi_trips and taxi.fact_trips.
+-- Partitions by month of pickup, shared by the trips tables (taxi.dataset) and taxi.fact_trips.
 --
--- Both tables have the same partitions: one per month of 2000-2099 (<table>_yYYYYmMM) and two
+-- All these tables have the same partitions: one per month of 2000-2099 (<table>_yYYYYmMM) and two
 -- catch-alls (<table>_before_2000, <table>_from_2100). Loads create them when a month first
 -- appears, never the extension script, so they are not extension members and pg_dump dumps them
 -- (and their rows) like any table. The Rust side names them too (taxi_core::partition); a
@@ -33,21 +33,27 @@ $$;
 COMMENT ON FUNCTION taxi.month_partition(regclass, date) IS
     'Name and bounds (NULL: unbounded) of the partition of a taxi_loader table that holds a month';
 
--- The keys and indexes of a partition of taxi.yellow_taxi_trips (see sql/schema.sql): the
--- primary key on row_hash, pickup time, pickup and dropoff zones. Fact partitions have none.
-CREATE FUNCTION taxi.index_partition(parent regclass, part regclass) RETURNS void
+-- The keys and indexes of a partition of a trips table (see sql/schema.sql): the primary key on
+-- row_hash, the pickup time (the partition key), and pickup and dropoff zones where the dataset
+-- has them. Fact partitions have none.
+CREATE OR REPLACE FUNCTION taxi.index_partition(parent regclass, part regclass) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     name text := (SELECT relname FROM pg_class WHERE oid = part);
+    pickup name := (SELECT a.attname FROM pg_partitioned_table t
+                    JOIN pg_attribute a ON a.attrelid = t.partrelid AND a.attnum = t.partattrs[0]
+                    WHERE t.partrelid = parent);
 BEGIN
-    IF parent = 'taxi.yellow_taxi_trips'::regclass THEN
+    IF EXISTS (SELECT FROM taxi.dataset WHERE trip_table = parent) THEN
         EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I PRIMARY KEY (row_hash)', part, name || '_pkey');
-        EXECUTE format('CREATE INDEX %I ON %s (tpep_pickup_datetime)', name || '_pickup_idx', part);
-        EXECUTE format('CREATE INDEX %I ON %s (pulocationid, dolocationid)', name || '_zones_idx', part);
+        EXECUTE format('CREATE INDEX %I ON %s (%I)', name || '_pickup_idx', part, pickup);
+        IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = parent AND attname = 'pulocationid') THEN
+            EXECUTE format('CREATE INDEX %I ON %s (pulocationid, dolocationid)', name || '_zones_idx', part);
+        END IF;
     END IF;
 END $$;
 COMMENT ON FUNCTION taxi.index_partition(regclass, regclass) IS
-    'Creates the primary key and indexes of a partition of taxi.yellow_taxi_trips';
+    'Creates the primary key and indexes of a partition of a trips table';
 
 -- A standalone table shaped like parent's partitions (columns, defaults, CHECKs, keys and
 -- indexes), not attached yet, named for month's partition.
@@ -66,7 +72,8 @@ COMMENT ON FUNCTION taxi.create_partition_table(regclass, date) IS
 -- Attaches part as parent's partition of month. A CHECK matching the bounds is added first, so
 -- that ATTACH need not scan the table while it holds its lock on the parent, and dropped after.
 -- Every attach first locks taxi.yellow_taxi_trips (SHARE UPDATE EXCLUSIVE), then the parent:
--- loads attach trip partitions before fact partitions, and a common order cannot deadlock.
+-- loads attach trip partitions before fact partitions, and a common order cannot deadlock (the
+-- other datasets' attaches take it too, as the order's first lock).
 CREATE FUNCTION taxi.attach_partition(parent regclass, part regclass, month date) RETURNS void
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -143,7 +150,7 @@ REVOKE EXECUTE ON FUNCTION taxi.month_partition(regclass, date), taxi.index_part
     taxi.drop_partition_table(regclass), taxi.ensure_partitions(regclass, date[]),
     taxi.ensure_fact_partitions(date[]) FROM PUBLIC;
 
--- Months retired with taxi_drop_month, one row per call that dropped something.
+-- Months retired with taxi_drop_month, one row per dataset and call that dropped something.
 CREATE TABLE taxi.month_drops (
     dropped_at     timestamptz NOT NULL DEFAULT now(),
     dropped_by     name        NOT NULL DEFAULT current_user,
@@ -157,64 +164,3 @@ COMMENT ON TABLE taxi.month_drops IS
 COMMENT ON COLUMN taxi.month_drops.load_ids IS
     'The taxi.load_runs rows whose trips were dropped (their history rows stay; taxi_load_dir does not load those files again)';
 SELECT pg_catalog.pg_extension_config_dump('taxi.month_drops', '');
-
--- Retires a month from both schemas at once: its trip partition and its fact partition are
--- dropped together, so taxi_check_consistency() stays empty, and the drop is recorded.
--- Takes ACCESS EXCLUSIVE on both parents (as dropping a partition does), so it waits for
--- running loads and queries and holds them off for as long as it takes to count the month.
-CREATE FUNCTION taxi_drop_month(month date)
-RETURNS TABLE (trip_partition text, trips_dropped bigint, fact_partition text, facts_dropped bigint)
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-    m date;
-    trips_part regclass;
-    facts_part regclass;
-    ids bigint[] := '{}';
-BEGIN
-    IF $1 IS NULL THEN
-        RAISE EXCEPTION USING ERRCODE = '22004', MESSAGE = 'taxi_drop_month: month must not be NULL',
-            HINT = 'Pass any day of the month to drop, e.g. taxi_drop_month(''2024-01-01'').';
-    END IF;
-    IF NOT isfinite($1) THEN
-        RAISE EXCEPTION USING ERRCODE = '22023', MESSAGE = 'taxi_drop_month: month must be a finite date',
-            DETAIL = format('Got %s.', $1),
-            HINT = 'Pickups before 2000 and from 2100 on share two partitions; pass a date in them (e.g. ''1999-12-01'') to drop one.';
-    END IF;
-    IF NOT pg_has_role((SELECT relowner FROM pg_class WHERE oid = 'taxi.yellow_taxi_trips'::regclass), 'USAGE') THEN
-        RAISE EXCEPTION USING ERRCODE = '42501',
-            MESSAGE = 'taxi_drop_month: permission denied to drop partitions of taxi.yellow_taxi_trips',
-            HINT = 'Only the owner of the extension''s tables, or a member of that role, may drop months.';
-    END IF;
-    m := CASE WHEN $1 < '2000-01-01' THEN '1999-12-01'::date
-              WHEN $1 >= '2100-01-01' THEN '2100-01-01'::date
-              ELSE date_trunc('month', $1)::date END;
-    -- Trips before facts, as loads and taxi.attach_partition lock them.
-    LOCK TABLE taxi.yellow_taxi_trips IN ACCESS EXCLUSIVE MODE;
-    LOCK TABLE taxi.fact_trips IN ACCESS EXCLUSIVE MODE;
-    trip_partition := (taxi.month_partition('taxi.yellow_taxi_trips', m)).name;
-    fact_partition := (taxi.month_partition('taxi.fact_trips', m)).name;
-    SELECT i.inhrelid::regclass INTO trips_part FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'taxi.yellow_taxi_trips'::regclass AND c.relname = trip_partition;
-    SELECT i.inhrelid::regclass INTO facts_part FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-    WHERE i.inhparent = 'taxi.fact_trips'::regclass AND c.relname = fact_partition;
-    trips_dropped := 0;
-    facts_dropped := 0;
-    IF trips_part IS NOT NULL THEN
-        EXECUTE format('SELECT count(*), coalesce(array_agg(DISTINCT load_id ORDER BY load_id), ''{}'') FROM %s', trips_part)
-            INTO trips_dropped, ids;
-        EXECUTE format('DROP TABLE %s', trips_part);
-    END IF;
-    IF facts_part IS NOT NULL THEN
-        EXECUTE format('SELECT count(*) FROM %s', facts_part) INTO facts_dropped;
-        EXECUTE format('DROP TABLE %s', facts_part);
-    END IF;
-    IF trips_part IS NULL AND facts_part IS NULL THEN
-        RAISE NOTICE 'taxi_drop_month: no trips or facts are stored for % (no partition %)', to_char(m, 'YYYY-MM'), trip_partition;
-    ELSE
-        INSERT INTO taxi.month_drops (trip_partition, trips_dropped, facts_dropped, load_ids)
-        VALUES (trip_partition, trips_dropped, facts_dropped, ids);
-    END IF;
-    RETURN NEXT;
-END $$;
-COMMENT ON FUNCTION taxi_drop_month(date) IS
-    'Drops the trip and fact partitions of the month holding a date (both schemas at once) and records it in taxi.month_drops';

@@ -6,7 +6,7 @@
 -- DROP EXTENSION taxi_loader CASCADE removes everything.
 
 CREATE SCHEMA taxi;
-COMMENT ON SCHEMA taxi IS 'taxi_loader: NYC TLC yellow-taxi trips and their lookup tables';
+COMMENT ON SCHEMA taxi IS 'taxi_loader: NYC TLC trips (yellow, green, FHV, high-volume FHV) and their lookup tables';
 
 CREATE SEQUENCE taxi.load_id_seq;
 COMMENT ON SEQUENCE taxi.load_id_seq IS 'Numbers taxi_load calls (load_id)';

@@ -167,6 +167,7 @@ pub fn write_mode() -> WriteSetting {
 /// Everything a load reads from the settings, read once when it starts.
 pub fn load_settings() -> Settings {
     Settings {
+        dataset: None,
         write: write_mode(),
         star: star(),
         workers: workers(),

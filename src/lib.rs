@@ -36,6 +36,11 @@ extension_sql_file!(
     requires = ["schema", "star"]
 );
 extension_sql_file!(
+    "../sql/datasets.sql",
+    name = "datasets",
+    requires = ["schema", "star", "runs", "partitions"]
+);
+extension_sql_file!(
     "../sql/progress.sql",
     name = "progress",
     requires = ["schema"]

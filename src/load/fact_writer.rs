@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use pgrx::{pg_sys, IntoDatum, PgMemoryContexts};
 use taxi_core::facts::{Fact, Partition};
 use taxi_core::sql::star::copied_from;
-use taxi_core::trip::COLUMNS;
+use taxi_core::dataset::Dataset;
 
 use crate::load::star::Star;
 use crate::postgres::datum;
@@ -36,10 +36,11 @@ enum Source {
     Cash,
     Long,
     Short,
+    Service,
     Null,
 }
 
-fn source(name: Option<&str>) -> Source {
+fn source(dataset: &Dataset, name: Option<&str>) -> Source {
     let Some(name) = name else {
         return Source::Null;
     };
@@ -61,8 +62,9 @@ fn source(name: Option<&str>) -> Source {
         "is_cash" => Source::Cash,
         "is_long_distance" => Source::Long,
         "is_short_distance" => Source::Short,
-        other => copied_from(other)
-            .and_then(|trip| COLUMNS.iter().position(|c| c.name == trip))
+        "service_key" => Source::Service,
+        other => copied_from(dataset, other)
+            .and_then(|trip| dataset.column(trip))
             .map_or(Source::Null, Source::Trip),
     }
 }
@@ -80,6 +82,7 @@ pub enum Copied {
 }
 
 pub struct FactWriter {
+    dataset: &'static Dataset,
     parts: HashMap<Partition, Part>,
     load_id: i64,
     /// Where partitions' relations and slots are allocated: `stage` runs in the trip writer's
@@ -91,8 +94,9 @@ impl FactWriter {
     /// # Safety
     /// Only while `star.direct`, with the partitions locked by `Star::open` or created by this
     /// transaction.
-    pub unsafe fn open(load_id: i64) -> FactWriter {
+    pub unsafe fn open(dataset: &'static Dataset, load_id: i64) -> FactWriter {
         FactWriter {
+            dataset,
             parts: HashMap::new(),
             load_id,
             context: unsafe { pg_sys::CurrentMemoryContext },
@@ -112,8 +116,7 @@ impl FactWriter {
         copy: impl Fn(Copied) -> Option<pg_sys::Datum>,
         numeric: &mut Vec<u8>,
     ) {
-        let load_id = self.load_id;
-        let context = self.context;
+        let (load_id, context, dataset) = (self.load_id, self.context, self.dataset);
         let part = self.parts.entry(fact.partition).or_insert_with(|| unsafe {
             PgMemoryContexts::For(context).switch_to(|_| {
                 // SAFETY (frozen): a table this load created, in its subtransaction.
@@ -124,7 +127,7 @@ impl FactWriter {
                 let sources = heap
                     .attributes()
                     .iter()
-                    .map(|a| source(a.as_deref()))
+                    .map(|a| source(dataset, a.as_deref()))
                     .collect();
                 Part { heap, sources }
             })
@@ -154,6 +157,7 @@ impl FactWriter {
                         Source::Cash => fact.is_cash.into_datum(),
                         Source::Long => fact.is_long_distance.into_datum(),
                         Source::Short => fact.is_short_distance.into_datum(),
+                        Source::Service => fact.service_key.into_datum(),
                         Source::Null => None,
                     };
                     nulls[a] = value.is_none();

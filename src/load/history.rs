@@ -8,6 +8,7 @@
 
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
+use taxi_core::dataset::Dataset;
 use taxi_core::error::LoadError;
 use taxi_core::files;
 use taxi_core::policy;
@@ -37,6 +38,10 @@ pub struct Run {
     max_rejected: Option<u64>,
     /// With `replace`, when the file is a new version of its name: what it replaces.
     pub replacing: Option<Replacement>,
+    /// The dataset the caller named (None: the file's columns say).
+    pub dataset: Option<&'static Dataset>,
+    /// The file's dataset, once the reader recognized it.
+    recognized: Option<&'static Dataset>,
 }
 
 impl Run {
@@ -69,6 +74,11 @@ impl Run {
         .or_internal("recording rejected rows")?;
         self.rows_rejected += rows.len() as u64;
         Ok(())
+    }
+
+    /// The reader recognized the file as `dataset`'s.
+    pub fn recognized(&mut self, dataset: &'static Dataset) {
+        self.recognized = Some(dataset);
     }
 
     /// Counts the quality flags of rows `rows` of a chunk.
@@ -121,6 +131,7 @@ pub struct Recording {
 #[allow(clippy::type_complexity)]
 pub fn begin(
     opened: Opened,
+    dataset: Option<&'static Dataset>,
     chunk_size: i64,
     sha256: Option<String>,
     max_rejected: Option<u64>,
@@ -179,6 +190,7 @@ pub fn begin(
         Some(xid),
         Some(chunk_size.to_string()),
         version,
+        dataset.map(|d| d.name.to_string()),
     ];
     debug_assert_eq!(begin.len(), sql::BEGIN_PARAMS);
     // Under REPEATABLE READ or SERIALIZABLE the loading transaction could not see (and so not
@@ -211,6 +223,8 @@ pub fn begin(
         path: path.to_string(),
         max_rejected,
         replacing: None,
+        dataset,
+        recognized: None,
     };
     Ok((
         Recording {
@@ -287,10 +301,11 @@ impl Recording {
             Some(summary.rows_inserted.to_string()),
             Some(summary.rows_duplicate.to_string()),
             Some(summary.rows_rejected.to_string()),
-            Some(quality::counts_json(&self.run.flag_counts)),
+            Some(quality::counts_json(summary.dataset, &self.run.flag_counts)),
             Some(summary.rows_removed.to_string()),
             Some(format!("{{{}}}", months.join(","))),
             self.retries(),
+            Some(summary.dataset.name.to_string()),
         ];
         statement_as_owner(owner, sql::SUCCEED, &params)?;
         Ok(summary)
@@ -319,6 +334,9 @@ impl Recording {
             begin[3] = begin[3]
                 .take()
                 .or_else(|| self.checksum.as_mut().and_then(|c| c.finish()));
+            if let Some(d) = self.run.recognized {
+                begin[10] = Some(d.name.to_string());
+            }
             begin.extend([Some(sqlstate), Some(message), detail, retries]);
             if !worker::run(self.owner, Statement::Fail, &begin) {
                 warning!(

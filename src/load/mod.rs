@@ -18,6 +18,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Instant;
 
 use pgrx::prelude::*;
+use taxi_core::dataset::Dataset;
 use taxi_core::dedup::{self, key_set, Seen};
 use taxi_core::error::LoadError;
 use taxi_core::facts;
@@ -93,6 +94,7 @@ pub fn run_opened(
 ) -> (Option<i64>, Result<Summary, Failure>) {
     let begun = history::begin(
         opened,
+        settings.dataset,
         chunk_size as i64,
         sha256,
         settings.max_rejected_rows,
@@ -127,7 +129,9 @@ fn load_into(
     threads::configure(settings.workers);
     // Declared before the pipeline, so it drops after it: the pipeline's threads are joined first.
     let _pool = threads::PoolGuard;
-    let reader = TripReader::open_source(source, chunk_size, &mut Work::default())?;
+    let reader = TripReader::open_source(source, run.dataset, chunk_size, &mut Work::default())?;
+    let dataset = reader.dataset();
+    run.recognized(dataset);
     let file_rows = reader.total_rows();
     let file_bytes = source.size();
     let months = reader.months();
@@ -140,7 +144,7 @@ fn load_into(
     let replacement = run.replacing.clone();
     let replacing = replacement
         .as_ref()
-        .map(|r| Spi::connect(|client| Replacing::start(client, r)))
+        .map(|r| Spi::connect(|client| Replacing::start(client, r, dataset)))
         .transpose()?;
     let no_months = BTreeSet::new();
     let also = replacement.as_ref().map_or(&no_months, |r| &r.months);
@@ -149,7 +153,17 @@ fn load_into(
         target,
         mut parts,
         mut star,
-    } = Spi::connect_mut(|client| plan(client, settings, &months, also, &mut chunks, load_id))?;
+    } = Spi::connect_mut(|client| {
+        plan(
+            client,
+            dataset,
+            settings,
+            &months,
+            also,
+            &mut chunks,
+            load_id,
+        )
+    })?;
 
     let mut progress = Progress::start(
         target.oid,
@@ -163,11 +177,13 @@ fn load_into(
     let mut facts = star
         .as_ref()
         .is_some_and(|s| s.direct)
-        .then(|| unsafe { FactWriter::open(load_id) });
+        .then(|| unsafe { FactWriter::open(dataset, load_id) });
     // On the SPI path, one statement inserts a chunk's trips and, through RETURNING, their facts.
     let insert_sql = match star {
-        Some(_) => sql::star::insert_trips_and_facts(&sql::trips::insert_rows()),
-        None => sql::trips::insert_rows(),
+        Some(_) => {
+            sql::star::insert_trips_and_facts(dataset, &sql::trips::insert_rows(dataset))
+        }
+        None => sql::trips::insert_rows(dataset),
     };
     let probed: Vec<Partition> = parts
         .routes()
@@ -208,7 +224,9 @@ fn load_into(
             Spi::connect_mut(|client| {
                 by_part
                     .iter()
-                    .try_for_each(|(&p, rows)| trips::probe(client, p, &hashes, rows, &mut seen))
+                    .try_for_each(|(&p, rows)| {
+                        trips::probe(client, dataset, p, &hashes, rows, &mut seen)
+                    })
             })?;
         }
         let rows = seen.new_rows_among(&hashes, &candidates);
@@ -282,6 +300,7 @@ fn load_into(
     progress.resume();
     network.disarm();
     Ok(Summary {
+        dataset,
         workers: threads::workers().unwrap_or(0),
         mode,
         load_id,
@@ -307,19 +326,21 @@ struct Plan {
 /// creates the tables the first chunk will need.
 fn plan(
     client: &mut pgrx::spi::SpiClient<'_>,
+    dataset: &'static Dataset,
     settings: Settings,
     months: &BTreeMap<Partition, u64>,
     also: &BTreeSet<Partition>,
     chunks: &mut Pipeline,
     load_id: i64,
 ) -> Result<Plan, LoadError> {
-    let target = trips::lock_and_inspect(client)?;
+    let target = trips::lock_and_inspect(client, dataset)?;
     let mut star = settings.star.then(|| Star::open(client)).transpose()?;
     trips::ensure_drop_guard(client)?;
     let direct_allowed = target.owner && target.plain && star.as_ref().is_none_or(|s| s.direct);
     let mut stored = key_set(0);
     let parts = TripParts::plan(
         client,
+        dataset,
         settings.write,
         direct_allowed,
         months,

@@ -9,10 +9,10 @@ use pgrx::datum::{Date, DatumWithOid};
 use pgrx::pg_sys;
 use pgrx::spi::{Spi, SpiClient};
 use taxi_core::calendar::civil_from_days;
+use taxi_core::dataset::Dataset;
 use taxi_core::dedup::Seen;
 use taxi_core::error::LoadError;
 use taxi_core::partition::Partition;
-use taxi_core::sql::partitions as part_sql;
 use taxi_core::sql::replace as sql;
 use taxi_core::versions::{self, EarlierRun, Replacement};
 
@@ -118,6 +118,7 @@ pub fn notice_other_versions(
 /// A replacement under way: what it replaces, once the role may.
 pub struct Replacing<'a> {
     plan: &'a Replacement,
+    dataset: &'static Dataset,
 }
 
 impl<'a> Replacing<'a> {
@@ -125,29 +126,31 @@ impl<'a> Replacing<'a> {
     pub fn start(
         client: &SpiClient<'_>,
         plan: &'a Replacement,
+        dataset: &'static Dataset,
     ) -> Result<Replacing<'a>, LoadError> {
         let may = client
-            .select(sql::MAY_DELETE, Some(1), &[])
+            .select(sql::may_delete(dataset).as_str(), Some(1), &[])
             .and_then(|t| t.first().get_one::<bool>())
             .or_internal("checking privileges")?;
         if may != Some(true) {
             return Err(LoadError::NoRemovePrivilege {
-                table: "taxi.yellow_taxi_trips",
+                table: dataset.qualified(),
             });
         }
-        Ok(Replacing { plan })
+        Ok(Replacing { plan, dataset })
     }
 
     /// Removes the trips of the earlier versions the new one lacks (those not in `in_file`: every
     /// trip of the new version), month by month, with their facts. Returns how many trips went.
     pub fn remove(self, client: &mut SpiClient<'_>, in_file: &Seen) -> Result<u64, LoadError> {
         const DOING: &str = "removing the earlier version's trips";
-        let names: Vec<String> = self.plan.months.iter().map(|p| p.trip_table()).collect();
-        let found = partitions::existing(client, part_sql::TRIPS, &names)?;
+        let d = self.dataset;
+        let names: Vec<String> = self.plan.months.iter().map(|p| p.trip_table(d)).collect();
+        let found = partitions::existing(client, d.qualified(), &names)?;
         let mut removed = 0u64;
         for &p in &self.plan.months {
             pgrx::check_for_interrupts!();
-            let Some(e) = found.get(&p.trip_table()) else {
+            let Some(e) = found.get(&p.trip_table(d)) else {
                 continue; // dropped since (taxi_drop_month)
             };
             let mut gone: Vec<Vec<u8>> = Vec::new();
@@ -168,7 +171,7 @@ impl<'a> Replacing<'a> {
                 upper.map(datum::timestamp).into(),
             ];
             let trips = client
-                .update(sql::REMOVE, Some(1), &args)
+                .update(sql::remove(d).as_str(), Some(1), &args)
                 .and_then(|t| t.first().get_one::<i64>())
                 .or_internal(DOING)?
                 .unwrap_or(0);

@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use pgrx::datum::Date;
 use pgrx::pg_sys;
 use pgrx::spi::{Spi, SpiClient};
+use taxi_core::dataset::{Dataset, ALL};
 use taxi_core::error::LoadError;
 use taxi_core::facts::{Dims, Partition};
 use taxi_core::policy;
@@ -194,17 +195,22 @@ impl Star {
     }
 }
 
-/// What `taxi_rebuild_star` did: the month's first day (None: every month), facts deleted and
-/// inserted.
+/// What `taxi_rebuild_star` did for one dataset: the month's first day (None: every month),
+/// facts deleted and inserted.
 pub struct Rebuilt {
+    pub dataset: &'static Dataset,
     pub month: Option<Date>,
     pub deleted: u64,
     pub inserted: u64,
 }
 
-/// Recomputes the fact rows of the month holding `day`, or of every trip when None, from the
-/// trips table. Takes the lock loads take: no load runs while it works.
-pub fn rebuild(day: Option<Date>) -> Result<Rebuilt, LoadError> {
+/// Recomputes the fact rows of `dataset`'s trips (every dataset's when None) of the month
+/// holding `day`, or of every month when None, from the trips tables. Takes the lock loads take:
+/// no load runs while it works.
+pub fn rebuild(
+    day: Option<Date>,
+    dataset: Option<&'static Dataset>,
+) -> Result<Vec<Rebuilt>, LoadError> {
     const DOING: &str = "rebuilding the star schema";
     let month = day
         .map(|d| {
@@ -220,58 +226,79 @@ pub fn rebuild(day: Option<Date>) -> Result<Rebuilt, LoadError> {
         Some((first, next)) => (Some(datum::midnight(first)), Some(datum::midnight(next))),
         None => (None, None),
     };
-    let (deleted, inserted) = Spi::connect_mut(|client| {
-        let (target, _) = trips::target_oid(client)?;
-        locks::lock_against_loads(target);
-        let months = client
-            .select(
-                sql::months_of_trips().as_str(),
-                Some(1),
-                &[from.into(), to.into()],
-            )
-            .and_then(|t| t.first().get_one::<Vec<Date>>())
-            .or_internal(DOING)?
-            .unwrap_or_default();
+    let datasets: Vec<&'static Dataset> = dataset.map_or(ALL.to_vec(), |d| vec![d]);
+    let done = Spi::connect_mut(|client| {
+        let mut months: Vec<Date> = Vec::new();
+        for &d in &datasets {
+            let (target, _) = trips::target_oid(client, d)?;
+            locks::lock_against_loads(target);
+            months.extend(
+                client
+                    .select(
+                        sql::months_of_trips(d).as_str(),
+                        Some(1),
+                        &[from.into(), to.into()],
+                    )
+                    .and_then(|t| t.first().get_one::<Vec<Date>>())
+                    .or_internal(DOING)?
+                    .unwrap_or_default(),
+            );
+        }
+        months.sort_by_key(|d| datum::unix_days(*d));
+        months.dedup();
         partitions::ensure(client, part_sql::FACTS, months)?;
+        // Every fact of every month goes: one TRUNCATE, when the role may, rather than DELETEs.
         let truncate = from.is_none()
+            && dataset.is_none()
             && client
                 .select(sql::MAY_TRUNCATE_FACTS, Some(1), &[])
                 .and_then(|t| t.first().get_one::<bool>())
                 .or_internal(DOING)?
                 .unwrap_or(false);
-        let deleted = if truncate {
-            let n = client
-                .select(sql::COUNT_FACTS, Some(1), &[])
-                .and_then(|t| t.first().get_one::<i64>())
-                .or_internal(DOING)?
-                .unwrap_or(0);
+        let mut counted = Vec::new();
+        if truncate {
+            for &d in &datasets {
+                counted.push(
+                    client
+                        .select(sql::count_facts(d).as_str(), Some(1), &[])
+                        .and_then(|t| t.first().get_one::<i64>())
+                        .or_internal(DOING)?
+                        .unwrap_or(0) as u64,
+                );
+            }
             client
                 .update(sql::TRUNCATE_FACTS, None, &[])
                 .or_internal(DOING)?;
-            n as u64
-        } else {
-            client
+        }
+        let mut done = Vec::new();
+        for (i, &d) in datasets.iter().enumerate() {
+            let deleted = match counted.get(i) {
+                Some(&n) => n,
+                None => client
+                    .update(
+                        sql::delete_facts(d).as_str(),
+                        None,
+                        &[from.into(), to.into()],
+                    )
+                    .or_internal(DOING)?
+                    .len() as u64,
+            };
+            let inserted = client
                 .update(
-                    sql::delete_facts().as_str(),
+                    sql::insert_facts_of_range(d).as_str(),
                     None,
                     &[from.into(), to.into()],
                 )
                 .or_internal(DOING)?
-                .len() as u64
-        };
-        let inserted = client
-            .update(
-                sql::insert_facts_of_range().as_str(),
-                None,
-                &[from.into(), to.into()],
-            )
-            .or_internal(DOING)?
-            .len() as u64;
-        Ok::<_, LoadError>((deleted, inserted))
+                .len() as u64;
+            done.push(Rebuilt {
+                dataset: d,
+                month: month.map(|(first, _)| datum::date(first)),
+                deleted,
+                inserted,
+            });
+        }
+        Ok::<_, LoadError>(done)
     })?;
-    Ok(Rebuilt {
-        month: month.map(|(first, _)| datum::date(first)),
-        deleted,
-        inserted,
-    })
+    Ok(done)
 }

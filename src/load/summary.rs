@@ -1,9 +1,12 @@
 //! What a load reports: its result row, and what the history records of a success.
 
+use taxi_core::dataset::Dataset;
 use taxi_core::partition::Partition;
 use taxi_core::policy::Mode;
 
 pub struct Summary {
+    /// The file's dataset.
+    pub dataset: &'static Dataset,
     /// How the rows were written; for tests and the DEBUG1 message.
     pub mode: Mode,
     /// Threads of the worker pool during the load; for tests and the DEBUG1 message.

@@ -9,6 +9,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
+use taxi_core::dataset::Dataset;
 use taxi_core::dedup::KeySet;
 use taxi_core::error::LoadError;
 use taxi_core::partition::{Partition, MONTH_LOCK_CLASS};
@@ -31,6 +32,7 @@ struct Part {
 }
 
 pub struct TripParts {
+    dataset: &'static Dataset,
     parts: BTreeMap<Partition, Part>,
     load_id: i64,
 }
@@ -45,6 +47,7 @@ impl TripParts {
     /// version's), locked shared in the same order.
     pub fn plan(
         client: &mut SpiClient<'_>,
+        dataset: &'static Dataset,
         setting: WriteSetting,
         direct_allowed: bool,
         file: &BTreeMap<Partition, u64>,
@@ -52,9 +55,10 @@ impl TripParts {
         stored: &mut KeySet,
         load_id: i64,
     ) -> Result<TripParts, LoadError> {
-        let names: Vec<String> = file.keys().map(|p| p.trip_table()).collect();
+        let table = dataset.qualified();
+        let names: Vec<String> = file.keys().map(|p| p.trip_table(dataset)).collect();
         let file_rows: u64 = file.values().sum();
-        let seen_before = existing(client, sql::TRIPS, &names)?;
+        let seen_before = existing(client, table, &names)?;
         let mut to_lock: BTreeMap<Partition, Option<u64>> =
             file.iter().map(|(&p, &rows)| (p, Some(rows))).collect();
         for &p in also {
@@ -63,7 +67,7 @@ impl TripParts {
         let mut exclusive = HashMap::new();
         for (&p, &rows) in &to_lock {
             let x = rows.is_some_and(|rows| {
-                let e = seen_before.get(&p.trip_table());
+                let e = seen_before.get(&p.trip_table(dataset));
                 policy::month_lock_exclusive(
                     setting,
                     direct_allowed && e.is_none_or(|e| e.plain),
@@ -84,11 +88,11 @@ impl TripParts {
         }
         // Looked up again under the locks: a load of the same month may have committed meanwhile
         // (none can have dropped one: taxi_drop_month waits for running loads).
-        let now = existing(client, sql::TRIPS, &names)?;
+        let now = existing(client, table, &names)?;
         let mut parts = BTreeMap::new();
         let mut to_attach = Vec::new();
         for (&p, &rows) in file {
-            let (found, oid, plain) = match now.get(&p.trip_table()) {
+            let (found, oid, plain) = match now.get(&p.trip_table(dataset)) {
                 None => (Found::Missing, None, true),
                 Some(e) => {
                     locks::lock_for_insert(e.oid);
@@ -105,7 +109,7 @@ impl TripParts {
             let direct = direct_allowed && plain && exclusive[&p];
             let route = policy::route(setting, direct, found, policy::minor(rows, file_rows));
             let oid = match (route, found) {
-                (Route::New, _) => Some(create_table(client, sql::TRIPS, p)?),
+                (Route::New, _) => Some(create_table(client, table, p)?),
                 (_, Found::Missing) => {
                     to_attach.push(month_date(p));
                     None
@@ -123,8 +127,12 @@ impl TripParts {
                 },
             );
         }
-        ensure(client, sql::TRIPS, to_attach)?;
-        Ok(TripParts { parts, load_id })
+        ensure(client, table, to_attach)?;
+        Ok(TripParts {
+            dataset,
+            parts,
+            load_id,
+        })
     }
 
     pub fn route(&self, p: Partition) -> Route {
@@ -159,7 +167,7 @@ impl TripParts {
     /// existing partition is locked exclusively first, as nothing may read its indexes until they
     /// are rebuilt. `count` rows are about to be written.
     pub fn writer(&mut self, p: Partition, count: usize) -> &mut TripWriter {
-        let load_id = self.load_id;
+        let (load_id, dataset) = (self.load_id, self.dataset);
         let part = self.parts.get_mut(&p).expect("a partition of the file");
         part.written += count as u64;
         let oid = part.oid.expect("a directly written partition has a table");
@@ -170,7 +178,7 @@ impl TripParts {
             }
             // SAFETY: the month is locked exclusively; a standalone table created by this load
             // (in its subtransaction) may take frozen rows, as COPY FREEZE does.
-            unsafe { TripWriter::open(oid, load_id, fresh) }
+            unsafe { TripWriter::open(oid, dataset, load_id, fresh) }
         })
     }
 
@@ -221,7 +229,7 @@ impl TripParts {
             run_as_owner(
                 client,
                 sql::ATTACH,
-                &[sql::TRIPS.into(), oid.into(), month_date(p).into()],
+                &[self.dataset.qualified().into(), oid.into(), month_date(p).into()],
                 "attaching a trip partition",
             )?;
         }

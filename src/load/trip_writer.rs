@@ -9,7 +9,8 @@
 use pgrx::{pg_sys, IntoDatum, PgMemoryContexts};
 use taxi_core::facts::Fact;
 use taxi_core::hash::RowHash;
-use taxi_core::trip::{TripBatch, COLUMNS};
+use taxi_core::dataset::Dataset;
+use taxi_core::trip::TripBatch;
 
 use crate::load::fact_writer::{Copied, FactWriter};
 use crate::load::star::Star;
@@ -38,10 +39,15 @@ pub struct TripWriter {
 
 impl TripWriter {
     /// # Safety
-    /// `relid` must be the loader's target, locked by this transaction, and eligible as the
-    /// module comment says. `frozen` only if this transaction truncated it (see
+    /// `relid` must be a partition of `dataset`'s table, locked by this transaction, and
+    /// eligible as the module comment says. `frozen` only if this transaction truncated it (see
     /// [`HeapWriter::open`]).
-    pub unsafe fn open(relid: pg_sys::Oid, load_id: i64, frozen: bool) -> TripWriter {
+    pub unsafe fn open(
+        relid: pg_sys::Oid,
+        dataset: &'static Dataset,
+        load_id: i64,
+        frozen: bool,
+    ) -> TripWriter {
         let heap = unsafe { HeapWriter::open(relid, frozen) };
         let sources = heap
             .attributes()
@@ -51,14 +57,11 @@ impl TripWriter {
                 Some("row_hash") => Source::RowHash,
                 Some("load_id") => Source::LoadId,
                 Some("quality_flags") => Source::Flags,
-                Some(name) => COLUMNS
-                    .iter()
-                    .position(|c| c.name == name)
-                    .map_or(Source::Null, Source::Trip),
+                Some(name) => dataset.column(name).map_or(Source::Null, Source::Trip),
             })
             .collect::<Vec<_>>();
         let hash_attr = sources.iter().position(|s| matches!(s, Source::RowHash));
-        let trip_attr = (0..COLUMNS.len())
+        let trip_attr = (0..dataset.columns.len())
             .map(|c| {
                 sources
                     .iter()

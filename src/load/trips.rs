@@ -5,6 +5,7 @@
 use pgrx::datum::{DatumWithOid, Timestamp};
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
+use taxi_core::dataset::Dataset;
 use taxi_core::dedup::Seen;
 use taxi_core::error::LoadError;
 use taxi_core::hash::RowHash;
@@ -24,14 +25,18 @@ pub struct Target {
     pub plain: bool,
 }
 
-/// The target's oid; NotUpdated if the extension's objects predate the library.
-pub fn target_oid(client: &SpiClient<'_>) -> Result<(pg_sys::Oid, bool), LoadError> {
+/// The oid of `d`'s table; NotUpdated if the extension's objects predate the library (no table,
+/// or not partitioned).
+pub fn target_oid(
+    client: &SpiClient<'_>,
+    d: &'static Dataset,
+) -> Result<(pg_sys::Oid, bool), LoadError> {
     let (oid, may_insert) = client
-        .select(sql::TARGET_OID, Some(1), &[])
+        .select(sql::target_oid(d).as_str(), Some(1), &[])
         .and_then(|t| t.first().get_two::<i64, bool>())
-        .or_internal("finding taxi.yellow_taxi_trips")?;
+        .or_internal("finding the trips table")?;
     let oid = oid.ok_or(LoadError::NotUpdated {
-        missing: sql::PARTITIONED_TARGET,
+        missing: d.qualified(),
     })?;
     Ok((locks::oid(oid), may_insert == Some(true)))
 }
@@ -39,21 +44,23 @@ pub fn target_oid(client: &SpiClient<'_>) -> Result<(pg_sys::Oid, bool), LoadErr
 /// Locks the target as INSERT would (loads of other months go on; the month locks of
 /// `partitions` order loads of the same month) and inspects it. Held until the transaction ends,
 /// so what is inspected stays true for the whole load.
-pub fn lock_and_inspect(client: &mut SpiClient<'_>) -> Result<Target, LoadError> {
-    let (oid, may_insert) = target_oid(client)?;
+pub fn lock_and_inspect(
+    client: &mut SpiClient<'_>,
+    d: &'static Dataset,
+) -> Result<Target, LoadError> {
+    let (oid, may_insert) = target_oid(client, d)?;
     if !may_insert {
-        return Err(LoadError::NoTablePrivilege { table: sql::TARGET });
+        return Err(LoadError::NoTablePrivilege {
+            table: d.qualified(),
+        });
     }
     locks::lock_for_insert(oid);
-    let filled = sql::filled_columns();
+    let filled = sql::filled_columns(d);
     let row = client
-        .select(sql::INSPECT_TARGET, Some(1), &[filled.into()])
-        .or_internal("inspecting taxi.yellow_taxi_trips")?
+        .select(sql::inspect_target(d).as_str(), Some(1), &[filled.into()])
+        .or_internal("inspecting the trips table")?
         .first();
-    let get = |i| {
-        row.get::<bool>(i)
-            .or_internal("inspecting taxi.yellow_taxi_trips")
-    };
+    let get = |i| row.get::<bool>(i).or_internal("inspecting the trips table");
     Ok(Target {
         oid,
         owner: get(1)?.unwrap_or(false),
@@ -65,6 +72,7 @@ pub fn lock_and_inspect(client: &mut SpiClient<'_>) -> Result<Target, LoadError>
 /// probe of that partition per chunk, for partitions too large to read whole.
 pub fn probe(
     client: &mut SpiClient<'_>,
+    d: &'static Dataset,
     p: Partition,
     hashes: &[RowHash],
     rows: &[usize],
@@ -74,7 +82,7 @@ pub fn probe(
     let (lower, upper) = p.bounds_us();
     let found = client
         .select(
-            sql::PROBE,
+            sql::probe(d).as_str(),
             None,
             &[
                 arg.into(),
@@ -119,6 +127,7 @@ pub fn insert_rows(
     for values in &batch.columns {
         args.push(match values {
             Values::Int(v) => rows.iter().map(|&r| v[r]).collect::<Vec<_>>().into(),
+            Values::BigInt(v) => rows.iter().map(|&r| v[r]).collect::<Vec<_>>().into(),
             Values::Timestamp(v) => rows
                 .iter()
                 .map(|&r| v[r].map(datum::timestamp))

@@ -92,16 +92,19 @@ mod tests {
     }
 
     #[pg_test]
-    fn green_file_is_the_wrong_dataset() {
+    fn a_file_of_no_dataset_is_refused_with_the_closest_ones_missing_columns() {
         load(&fixture(SAMPLE5), 100000);
+        // The green month without its dropoffs: closest to green, which needs them.
+        let path = scratch("no_dropoff.parquet");
+        taxi_core::read::rewrite::drop_column(&fixture(GREEN), &path, "lpep_dropoff_datetime");
         refused(
-            &fixture(GREEN),
+            &path,
             100,
             "22P04",
             &[
-                "not a yellow taxi trip file",
-                "tpep_pickup_datetime, tpep_dropoff_datetime",
-                "green",
+                "is not a trip file of any TLC dataset",
+                "closest to a green taxi trip file (green), but lacks its columns lpep_dropoff_datetime",
+                "dataset => 'green'",
             ],
         );
     }

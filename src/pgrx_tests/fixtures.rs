@@ -5,6 +5,26 @@
 use pgrx::prelude::*;
 
 use taxi_core::trip::TripBatch;
+
+/// Positions of yellow's columns (`taxi_core::dataset::YELLOW`), for tests that edit trips.
+pub mod idx {
+    pub const VENDOR_ID: usize = 0;
+    pub const PICKUP: usize = 1;
+    pub const DROPOFF: usize = 2;
+    pub const PASSENGER_COUNT: usize = 3;
+    pub const TRIP_DISTANCE: usize = 4;
+    pub const RATECODE_ID: usize = 5;
+    pub const STORE_AND_FWD_FLAG: usize = 6;
+    pub const PU_LOCATION_ID: usize = 7;
+    pub const DO_LOCATION_ID: usize = 8;
+    pub const PAYMENT_TYPE: usize = 9;
+    pub const FARE_AMOUNT: usize = 10;
+    pub const TIP_AMOUNT: usize = 13;
+    pub const TOTAL_AMOUNT: usize = 16;
+    pub const CONGESTION_SURCHARGE: usize = 17;
+    pub const AIRPORT_FEE: usize = 18;
+    pub const CBD_CONGESTION_FEE: usize = 19;
+}
 use taxi_gen::{self as generate, write_parquet, Vintage};
 
 pub const FIXTURE_DIR: &str = "/tmp/taxi_loader_fixtures";
@@ -125,10 +145,18 @@ pub fn load_error(path: &str, chunk_size: i32) -> String {
 }
 
 /// Row count and a digest of every stored value: equal fingerprints mean equal tables.
+/// Every stored trip of every dataset, and the facts: what a refused load must leave as it was.
 pub fn fingerprint() -> String {
     Spi::get_one::<String>(
-        "SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY row_hash)), '')
-         FROM taxi.yellow_taxi_trips t",
+        "SELECT (SELECT count(*) || ':' || coalesce(md5(string_agg(t::text, '|' ORDER BY row_hash)), '')
+                 FROM taxi.yellow_taxi_trips t)
+             || (SELECT ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY row_hash)), '')
+                 FROM taxi.green_taxi_trips t)
+             || (SELECT ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY row_hash)), '')
+                 FROM taxi.fhv_trips t)
+             || (SELECT ' ' || coalesce(md5(string_agg(t::text, '|' ORDER BY row_hash)), '')
+                 FROM taxi.fhvhv_trips t)
+             || (SELECT ' ' || count(*) FROM taxi.fact_trips)",
     )
     .unwrap()
     .unwrap()

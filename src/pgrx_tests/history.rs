@@ -5,7 +5,8 @@ mod tests {
 
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::quality::FLAGS;
-    use taxi_core::trip::{idx, Values};
+    use crate::pgrx_tests::fixtures::idx;
+    use taxi_core::trip::Values;
     use taxi_gen::{self as generate, Options};
 
     fn text(sql: &str) -> String {
@@ -199,7 +200,8 @@ mod tests {
             19
         );
         // Each flag: on exactly the rows its SQL definition selects, and counted in load_runs.
-        let money = taxi_core::trip::COLUMNS
+        let money = taxi_core::dataset::YELLOW
+            .columns
             .iter()
             .filter(|c| c.kind == taxi_core::trip::Kind::Money)
             .map(|c| format!("{} < 0", c.name))

@@ -194,7 +194,7 @@ mod tests {
         use crate::pgrx_tests::fixtures::load_file;
         use taxi_core::policy::Mode;
         let trips = unique_trips(4000, 11);
-        let mut first = TripBatch::empty(3000);
+        let mut first = TripBatch::empty(&taxi_core::dataset::YELLOW, 3000);
         first.extend_rows(&trips, 0..3000);
         // Empty table: bulk (indexes dropped, heap written directly, indexes rebuilt).
         let s = load_file(&write_trips("m1.parquet", &first, 2024), 1000).unwrap();
@@ -209,7 +209,7 @@ mod tests {
             (Mode::Known, 1000, 3000)
         );
         // A file smaller than the table: index probes per chunk.
-        let mut tail = TripBatch::empty(100);
+        let mut tail = TripBatch::empty(&taxi_core::dataset::YELLOW, 100);
         tail.extend_rows(&trips, 3950..4000);
         let extra = unique_trips(50, 12);
         tail.extend_rows(&extra, 0..50);
@@ -280,7 +280,7 @@ mod tests {
         // it probes.
         Spi::run("SET LOCAL taxi.write_mode = bulk").unwrap();
         let stored = taxi_core::read::read_to_end(&path, 1000).unwrap();
-        let mut five = TripBatch::empty(5);
+        let mut five = TripBatch::empty(&taxi_core::dataset::YELLOW, 5);
         five.extend_rows(&stored, 0..5);
         let s = load_file(&write_trips("five.parquet", &five, 2025), 1000).unwrap();
         assert_eq!(

@@ -8,7 +8,8 @@ mod tests {
     use taxi_core::calendar::days_from_civil;
     use taxi_core::partition::Partition;
     use taxi_core::policy::Mode;
-    use taxi_core::trip::{idx, TripBatch, Values};
+    use crate::pgrx_tests::fixtures::idx;
+    use taxi_core::trip::{TripBatch, Values};
     use taxi_gen::{self as generate, Options};
 
     const US_PER_DAY: i64 = 86_400_000_000;
@@ -78,7 +79,7 @@ mod tests {
             for (h, pickup) in hashes.iter().zip(p) {
                 if seen.insert(*h) {
                     let part = Partition::of_pickup(pickup.unwrap());
-                    *counts.entry(part.trip_table()).or_insert(0) += 1;
+                    *counts.entry(part.trip_table(&taxi_core::dataset::YELLOW)).or_insert(0) += 1;
                 }
             }
         }
@@ -186,7 +187,7 @@ mod tests {
         // A second file of January, its new trips first: written straight into the partition,
         // which is reindexed.
         let more = month(1500, 1, 44);
-        let mut top_up = TripBatch::empty(3000);
+        let mut top_up = TripBatch::empty(&taxi_core::dataset::YELLOW, 3000);
         top_up.extend_rows(&more, 0..1500);
         top_up.extend_rows(&jan, 1500..3000);
         let s = load_file(&write_trips("j2.parquet", &top_up, 2024), 1000).unwrap();
@@ -196,7 +197,7 @@ mod tests {
         );
         // A third, its stored trips first: the first chunk has no new trip, so SPI.
         let last = month(500, 1, 45);
-        let mut late = TripBatch::empty(3500);
+        let mut late = TripBatch::empty(&taxi_core::dataset::YELLOW, 3500);
         late.extend_rows(&jan, 0..3000);
         late.extend_rows(&last, 0..500);
         let s = load_file(&write_trips("j3.parquet", &late, 2024), 1000).unwrap();
@@ -272,7 +273,7 @@ mod tests {
         // The same hash at another pickup cannot come from a file: the hash covers the pickup,
         // so moving a trip to another month makes it another trip (another hash).
         let trips = taxi_core::read::read_to_end(&fixture(SAMPLE5000), 1000).unwrap();
-        let mut moved = TripBatch::empty(1);
+        let mut moved = TripBatch::empty(&taxi_core::dataset::YELLOW, 1);
         moved.extend_rows(&trips, 0..1);
         let before = taxi_core::hash::hash_batch(&moved)[0];
         let pickup = pickups(&mut moved)[0].unwrap();
@@ -303,7 +304,7 @@ mod tests {
             )
             .unwrap()
             .unwrap();
-            let want = [Some(p.trip_table()), micros(lower), micros(upper)]
+            let want = [Some(p.trip_table(&taxi_core::dataset::YELLOW)), micros(lower), micros(upper)]
                 .into_iter()
                 .flatten()
                 .collect::<Vec<_>>()
@@ -326,9 +327,12 @@ mod tests {
              WHERE tpep_pickup_datetime >= '2024-01-01' AND tpep_pickup_datetime < '2024-02-01'",
         );
         let total = count("SELECT count(*) FROM taxi.yellow_taxi_trips");
-        let dropped = Spi::get_one::<String>("SELECT d::text FROM taxi_drop_month('2024-01-17') d")
-            .unwrap()
-            .unwrap();
+        let dropped = Spi::get_one::<String>(
+            "SELECT row(d.trip_partition, d.trips_dropped, d.fact_partition, d.facts_dropped)::text
+             FROM taxi_drop_month('2024-01-17') d WHERE d.dropped_dataset = 'yellow'",
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(
             dropped,
             format!("(yellow_taxi_trips_y2024m01,{jan_trips},fact_trips_y2024m01,{jan_trips})")
@@ -356,12 +360,7 @@ mod tests {
             format!("yellow_taxi_trips_y2024m01 {jan_trips} {jan_trips} {{{jan_load}}} postgres")
         );
         // Again: nothing left to drop, nothing recorded.
-        assert_eq!(
-            Spi::get_one::<String>("SELECT d::text FROM taxi_drop_month('2024-01-01') d")
-                .unwrap()
-                .unwrap(),
-            "(yellow_taxi_trips_y2024m01,0,fact_trips_y2024m01,0)"
-        );
+        assert_eq!(count("SELECT count(*) FROM taxi_drop_month('2024-01-01')"), 0);
         assert_eq!(count("SELECT count(*) FROM taxi.month_drops"), 1);
         // The month loads again as a new month; the file's stragglers of other months were not
         // dropped, so they are duplicates.

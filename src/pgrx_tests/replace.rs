@@ -8,7 +8,8 @@ mod tests {
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::calendar::days_from_civil;
     use taxi_core::hash::{hash_batch, RowHash};
-    use taxi_core::trip::{idx, TripBatch, Values};
+    use crate::pgrx_tests::fixtures::idx;
+    use taxi_core::trip::{TripBatch, Values};
     use taxi_gen::{self as generate, republish, Options, Republish};
 
     const US_PER_DAY: i64 = 86_400_000_000;
@@ -268,7 +269,7 @@ mod tests {
         let mut v2 = v1.clone();
         set_pickup(&mut v2, 2, july(29));
         let v2 = {
-            let mut b = TripBatch::empty(v2.len());
+            let mut b = TripBatch::empty(&taxi_core::dataset::YELLOW, v2.len());
             b.extend_rows(&v2, 2..v2.len());
             b
         };

@@ -5,7 +5,8 @@ mod tests {
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::calendar::days_from_civil;
     use taxi_core::sql::star::FACT_COLUMNS;
-    use taxi_core::trip::{idx, TripBatch, Values};
+    use crate::pgrx_tests::fixtures::idx;
+    use taxi_core::trip::{TripBatch, Values};
     use taxi_gen::{self as generate, Options};
 
     const US_PER_DAY: i64 = 86_400_000_000;
@@ -76,7 +77,8 @@ mod tests {
     fn discrepancies() -> Vec<String> {
         Spi::connect(|client| {
             client
-                .select("SELECT c::text FROM taxi_check_consistency() c", None, &[])
+                .select("SELECT row(c.month, c.item, c.normalized, c.star, c.detail)::text
+                     FROM taxi_check_consistency('yellow') c", None, &[])
                 .unwrap()
                 .map(|r| r.get::<String>(1).unwrap().unwrap())
                 .collect()
@@ -171,7 +173,10 @@ mod tests {
             assert_eq!(discrepancies(), Vec::<String>::new(), "{mode}");
             let written = facts_fingerprint();
             // taxi_rebuild_star computes every fact in SQL.
-            let rebuilt = Spi::get_one::<String>("SELECT r::text FROM taxi_rebuild_star() r")
+            let rebuilt = Spi::get_one::<String>(
+                "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
+                 FROM taxi_rebuild_star() r WHERE r.dataset = 'yellow'",
+            )
                 .unwrap()
                 .unwrap();
             let trips = count("SELECT count(*) FROM taxi.yellow_taxi_trips");
@@ -289,7 +294,10 @@ mod tests {
         assert!(differs.contains(",2,2,\"e.g. row_hash "), "{differs}");
 
         let rebuilt =
-            Spi::get_one::<String>("SELECT r::text FROM taxi_rebuild_star('2025-02-17') r")
+            Spi::get_one::<String>(
+                "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
+                 FROM taxi_rebuild_star('2025-02-17', 'yellow') r",
+            )
                 .unwrap()
                 .unwrap();
         assert_eq!(rebuilt, "(2025-02-01,4999,5000)");
@@ -349,7 +357,10 @@ mod tests {
             .iter()
             .any(|r| r.starts_with("(2025-01-01,\"trips only in yellow_taxi_trips\",5,0,")));
         Spi::run("SET LOCAL taxi.star = on").unwrap();
-        let rebuilt = Spi::get_one::<String>("SELECT r::text FROM taxi_rebuild_star() r")
+        let rebuilt = Spi::get_one::<String>(
+                "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
+                 FROM taxi_rebuild_star() r WHERE r.dataset = 'yellow'",
+            )
             .unwrap()
             .unwrap();
         assert_eq!(rebuilt, "(,0,5)");

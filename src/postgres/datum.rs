@@ -11,6 +11,7 @@ use taxi_core::trip::Values;
 pub fn trip_value(values: &Values, row: usize, numeric: &mut Vec<u8>) -> Option<pg_sys::Datum> {
     match values {
         Values::Int(v) => v[row].into_datum(),
+        Values::BigInt(v) => v[row].into_datum(),
         Values::Timestamp(v) => v[row].map(|us| pg_sys::Datum::from(us - UNIX_TO_PG_EPOCH_US)),
         Values::Float(v) => v[row].into_datum(),
         Values::Money(v) => v[row].map(|cents| numeric_value(cents, numeric)),

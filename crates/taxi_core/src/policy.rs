@@ -144,9 +144,11 @@ pub enum ProgressEvery {
     Chunks(u64),
 }
 
-/// The settings a load runs with, read once when it starts.
+/// The settings a load runs with, read once when it starts, and the dataset its caller named.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
+    /// `dataset => …`; None: each file's columns say.
+    pub dataset: Option<&'static crate::dataset::Dataset>,
     pub write: WriteSetting,
     /// Fill the star schema with the trips inserted (`taxi.star`).
     pub star: bool,

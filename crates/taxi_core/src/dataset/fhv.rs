@@ -22,6 +22,7 @@ pub static FHV: Dataset = Dataset {
     name: "fhv",
     title: "for-hire vehicle",
     table: "fhv_trips",
+    relation: "taxi.fhv_trips",
     file_prefix: "fhv_tripdata_",
     encoding: 3,
     columns: &COLUMNS,

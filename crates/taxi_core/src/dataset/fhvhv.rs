@@ -39,6 +39,7 @@ pub static FHVHV: Dataset = Dataset {
     name: "fhvhv",
     title: "high-volume for-hire vehicle",
     table: "fhvhv_trips",
+    relation: "taxi.fhvhv_trips",
     file_prefix: "fhvhv_tripdata_",
     encoding: 4,
     columns: &COLUMNS,

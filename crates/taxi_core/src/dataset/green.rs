@@ -35,6 +35,7 @@ pub static GREEN: Dataset = Dataset {
     name: "green",
     title: "green taxi",
     table: "green_taxi_trips",
+    relation: "taxi.green_taxi_trips",
     file_prefix: "green_tripdata_",
     encoding: 2,
     columns: &COLUMNS,

@@ -30,8 +30,9 @@ pub struct Dataset {
     pub name: &'static str,
     /// For messages: "a … trip file".
     pub title: &'static str,
-    /// Its table in schema taxi, partitioned by month of pickup.
+    /// Its table in schema taxi, partitioned by month of pickup, and the same schema-qualified.
     pub table: &'static str,
+    pub relation: &'static str,
     /// The TLC's file names: `{file_prefix}YYYY-MM.parquet`.
     pub file_prefix: &'static str,
     /// The first byte of every row's canonical encoding (docs/row-hash.md). Never reused.
@@ -90,6 +91,7 @@ const COLUMN_DEFAULTS: Dataset = Dataset {
     name: "",
     title: "",
     table: "",
+    relation: "",
     file_prefix: "",
     encoding: 0,
     columns: &[],
@@ -126,9 +128,18 @@ impl Dataset {
             .find(|d| d.name.eq_ignore_ascii_case(name.trim()))
     }
 
+    /// The dataset a function's `dataset` argument names (None: NULL, every dataset or the one a
+    /// file's columns say). An unknown name is refused (22023).
+    pub fn chosen(name: Option<&str>) -> Result<Option<&'static Dataset>, LoadError> {
+        name.map(|n| {
+            Dataset::named(n).ok_or_else(|| LoadError::UnknownDataset { name: n.into() })
+        })
+        .transpose()
+    }
+
     /// `taxi.<table>`, as SQL text (the names are plain lower-case identifiers).
-    pub fn qualified(&self) -> String {
-        format!("taxi.{}", self.table)
+    pub fn qualified(&self) -> &'static str {
+        self.relation
     }
 
     /// The position of the column called `name` in the table.
@@ -289,6 +300,7 @@ mod tests {
             for b in &ALL[i + 1..] {
                 assert_ne!(a.name, b.name);
                 assert_ne!(a.table, b.table);
+                assert_eq!(a.relation, format!("taxi.{}", a.table));
                 assert_ne!(a.encoding, b.encoding);
             }
             assert_eq!(Dataset::named(&a.name.to_uppercase()).unwrap().name, a.name);

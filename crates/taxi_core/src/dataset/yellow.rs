@@ -34,6 +34,7 @@ pub static YELLOW: Dataset = Dataset {
     name: "yellow",
     title: "yellow taxi",
     table: "yellow_taxi_trips",
+    relation: "taxi.yellow_taxi_trips",
     file_prefix: "yellow_tripdata_",
     // 0.1.0's ENCODING_VERSION: yellow's stored hashes stay valid.
     encoding: 1,

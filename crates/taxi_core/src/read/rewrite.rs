@@ -42,3 +42,20 @@ pub fn replace_column(src: &str, dst: &str, name: &str, values: ArrayRef) {
         columns[at] = values;
     });
 }
+
+/// Writes `dst` as `src` without column `name`.
+pub fn drop_column(src: &str, dst: &str, name: &str) {
+    rewrite(src, dst, |fields, columns| {
+        let at = fields.iter().position(|f| f.name() == name).unwrap();
+        fields.remove(at);
+        columns.remove(at);
+    });
+}
+
+/// Writes `dst` as `src` with column `name` renamed `to`.
+pub fn rename_column(src: &str, dst: &str, name: &str, to: &str) {
+    rewrite(src, dst, |fields, _| {
+        let at = fields.iter().position(|f| f.name() == name).unwrap();
+        fields[at] = fields[at].clone().with_name(to);
+    });
+}

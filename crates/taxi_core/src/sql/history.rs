@@ -29,41 +29,44 @@ impl Statement {
 }
 
 /// The parameters of [`BEGIN`] (and the first ones of [`FAIL`]), in order.
-pub const BEGIN_PARAMS: usize = 10;
+pub const BEGIN_PARAMS: usize = 11;
 
 /// A load starts: $1 load_id, $2 path, $3 size, $4 sha256 (hex), $5 file month, $6 role,
-/// $7 backend pid, $8 transaction id, $9 chunk_size, $10 the remote source's version (ETag).
+/// $7 backend pid, $8 transaction id, $9 chunk_size, $10 the remote source's version (ETag),
+/// $11 the dataset (NULL until the file's columns say it, unless the caller named it).
 pub const BEGIN: &str = "\
 INSERT INTO taxi.load_runs (load_id, file_path, file_size, file_sha256, file_month, loaded_by,
                             backend_pid, transaction_id, started_at, status, chunk_size,
-                            source_version)
+                            source_version, dataset)
 VALUES ($1::pg_catalog.int8, $2, $3::pg_catalog.int8,
         pg_catalog.decode($4, 'hex'), $5::pg_catalog.date, $6::pg_catalog.name,
         $7::pg_catalog.int4, $8::pg_catalog.xid8, pg_catalog.clock_timestamp(), 'running',
-        $9::pg_catalog.int4, $10)";
+        $9::pg_catalog.int4, $10, $11)";
 
-/// A load failed: the [`BEGIN`] parameters, then $11 SQLSTATE, $12 message, $13 detail, $14
+/// A load failed: the [`BEGIN`] parameters, then $12 SQLSTATE, $13 message, $14 detail, $15
 /// retries of remote requests (NULL: a server file). Inserts
 /// the row if the start was not recorded autonomously (it was rolled back with the load).
 pub const FAIL: &str = "\
 INSERT INTO taxi.load_runs AS r (load_id, file_path, file_size, file_sha256, file_month, loaded_by,
                                  backend_pid, transaction_id, started_at, status, chunk_size,
-                                 source_version, finished_at, error_sqlstate, error_message,
-                                 error_detail, remote_retries)
+                                 source_version, dataset, finished_at, error_sqlstate,
+                                 error_message, error_detail, remote_retries)
 VALUES ($1::pg_catalog.int8, $2, $3::pg_catalog.int8,
         pg_catalog.decode($4, 'hex'), $5::pg_catalog.date, $6::pg_catalog.name,
         $7::pg_catalog.int4, $8::pg_catalog.xid8, pg_catalog.clock_timestamp(), 'failed',
-        $9::pg_catalog.int4, $10, pg_catalog.clock_timestamp(), $11, $12, $13,
-        $14::pg_catalog.int4)
+        $9::pg_catalog.int4, $10, $11, pg_catalog.clock_timestamp(), $12, $13, $14,
+        $15::pg_catalog.int4)
 ON CONFLICT (load_id) DO UPDATE
    SET status = 'failed', finished_at = excluded.finished_at,
        file_sha256 = coalesce(excluded.file_sha256, r.file_sha256),
+       dataset = coalesce(excluded.dataset, r.dataset),
        error_sqlstate = excluded.error_sqlstate, error_message = excluded.error_message,
        error_detail = excluded.error_detail, remote_retries = excluded.remote_retries";
 
 /// A load succeeded, in its own transaction: $1 load_id, $2 sha256 (hex), $3 read, $4 inserted,
 /// $5 duplicate, $6 rejected, $7 flag counts (json), $8 removed (earlier versions' trips),
-/// $9 the months it inserted trips into (a date[] literal), $10 retries of remote requests.
+/// $9 the months it inserted trips into (a date[] literal), $10 retries of remote requests,
+/// $11 the dataset.
 pub const SUCCEED: &str = "\
 UPDATE taxi.load_runs
    SET status = 'succeeded', finished_at = pg_catalog.clock_timestamp(),
@@ -71,7 +74,8 @@ UPDATE taxi.load_runs
        rows_read = $3::pg_catalog.int8, rows_inserted = $4::pg_catalog.int8,
        rows_duplicate = $5::pg_catalog.int8, rows_rejected = $6::pg_catalog.int8,
        flag_counts = $7::pg_catalog.jsonb, rows_removed = $8::pg_catalog.int8,
-       trip_months = $9::pg_catalog.date[], remote_retries = $10::pg_catalog.int4
+       trip_months = $9::pg_catalog.date[], remote_retries = $10::pg_catalog.int4,
+       dataset = $11
  WHERE load_id OPERATOR(pg_catalog.=) $1::pg_catalog.int8";
 
 /// Whether the start of load $1 is recorded (visible to this transaction).
@@ -148,7 +152,7 @@ mod tests {
         }
         assert_eq!(Statement::from_number(0), None);
         // FAIL takes BEGIN's parameters first, then three of its own.
-        assert!(BEGIN.contains("$10") && !BEGIN.contains("$11"));
-        assert!(FAIL.contains("$14") && !FAIL.contains("$15"));
+        assert!(BEGIN.contains("$11") && !BEGIN.contains("$12"));
+        assert!(FAIL.contains("$15") && !FAIL.contains("$16"));
     }
 }

@@ -215,7 +215,13 @@ FROM pg_catalog.pg_partition_tree('taxi.fact_trips')";
 
 pub const TRUNCATE_FACTS: &str = "TRUNCATE taxi.fact_trips";
 
-pub const COUNT_FACTS: &str = "SELECT pg_catalog.count(*) FROM taxi.fact_trips";
+/// How many facts `d`'s trips have.
+pub fn count_facts(d: &Dataset) -> String {
+    format!(
+        "SELECT pg_catalog.count(*) FROM {FACTS} WHERE service_key = ANY ('{{{}}}'::pg_catalog.int2[])",
+        keys(d)
+    )
+}
 
 /// INSERT of the facts of `d`'s trips with a pickup in [$1, $2).
 pub fn insert_facts_of_range(d: &Dataset) -> String {
