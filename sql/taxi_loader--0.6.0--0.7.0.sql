@@ -278,6 +278,9 @@ END $$;
 COMMENT ON FUNCTION taxi_drop_month(date, text) IS
     'Drops the trip partitions of the month holding a date (of one dataset, or of every one when NULL) with their facts, and records it in taxi.month_drops';
 
+-- Every load that succeeded before 0.7.0 loaded yellow trips.
+UPDATE taxi.load_runs SET dataset = 'yellow' WHERE status = 'succeeded';
+
 -- The functions of the library (as cargo pgrx schema writes them).
 CREATE FUNCTION "taxi_load"(
 	"path" TEXT,

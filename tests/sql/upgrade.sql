@@ -2,10 +2,12 @@
 -- (install scripts kept in sql/archive): the library refuses to load into older objects, the
 -- updates add the star schema, the load history and the partitioned trips table, every stored row
 -- survives the conversion, a rebuild gives the trips loaded before the star schema their facts,
--- and the result has exactly a fresh install's objects.
+-- 0.7.0 adds the other datasets' tables beside yellow's untouched trips (a green month loads
+-- after it), and the result has exactly a fresh install's objects.
 \set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
 \set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
 \set quarantine :fixtures '/yellow_tripdata_2025-01_quarantine.parquet'
+\set green :fixtures '/green_tripdata_2024-01.parquet'
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 CREATE EXTENSION taxi_loader VERSION '0.1.0';
@@ -35,7 +37,9 @@ SELECT rows_inserted, rows_rejected FROM taxi_load(:'sample5000');
 SELECT rows_inserted, rows_rejected FROM taxi_load(:'quarantine');
 SELECT * FROM taxi_rebuild_star();
 COPY (SELECT * FROM taxi.yellow_taxi_trips) TO '/tmp/taxi_loader_upgrade_trips.copy';
-COPY (SELECT * FROM taxi.fact_trips) TO '/tmp/taxi_loader_upgrade_facts.copy';
+-- The facts as 0.3.0 had them (0.7.0 added service_key).
+\set fact_columns 'load_id, pickup_datetime, trip_distance, trip_duration_minutes, avg_speed_mph, date_key, time_key, pickup_location_key, dropoff_location_key, vendor_key, rate_code_key, payment_type_key, passenger_count, is_airport_trip, is_cross_borough, is_cash, is_long_distance, is_short_distance, row_hash, fare_amount, extra, mta_tax, tip_amount, tolls_amount, improvement_surcharge, total_amount, congestion_surcharge, airport_fee, cbd_congestion_fee, tip_pct'
+COPY (SELECT :fact_columns FROM taxi.fact_trips) TO '/tmp/taxi_loader_upgrade_facts.copy';
 -- The history as 0.3.0 had it; what this library recorded of each load's months, to compare.
 COPY (SELECT load_id, file_path, file_size, file_sha256, file_month, loaded_by, backend_pid,
              transaction_id, started_at, finished_at, status, chunk_size, rows_read, rows_inserted,
@@ -65,7 +69,9 @@ SELECT extversion FROM pg_extension WHERE extname = 'taxi_loader';
 SELECT count(*) = :before_trips AS same_trip_count,
        md5(string_agg(t::text, '|' ORDER BY row_hash)) = :'before_trips_digest' AS same_trips
 FROM taxi.yellow_taxi_trips t;
-SELECT md5(string_agg(f::text, '|' ORDER BY row_hash)) = :'before_facts_digest' AS same_facts
+-- Every fact kept, now yellow's (service 1).
+SELECT md5(string_agg(row(:fact_columns)::text, '|' ORDER BY row_hash)) = :'before_facts_digest' AS same_facts,
+       count(*) FILTER (WHERE service_key = 1) = count(*) AS all_yellow
 FROM taxi.fact_trips f;
 SELECT c.relname, count(*) AS trips FROM taxi.yellow_taxi_trips t JOIN pg_class c ON c.oid = t.tableoid
 GROUP BY 1 ORDER BY 1;
@@ -88,6 +94,8 @@ SELECT r.load_id, r.file_name, r.trip_months, w.trip_months AS recorded, r.rows_
 FROM taxi.load_runs r LEFT JOIN recorded w USING (load_id) ORDER BY load_id;
 SELECT rows_inserted, rows_duplicate FROM taxi_load(:'sample5000');
 SELECT rows_inserted FROM taxi_load(:'sample5');
+SELECT rows_inserted, dataset FROM taxi_load(:'green');
+SELECT dataset, count(*) FROM taxi.load_runs GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS discrepancies, (SELECT count(*) FROM taxi.fact_trips) AS facts FROM taxi_check_consistency();
 -- The same objects, definitions, privileges and lookup rows as a fresh install.
 \set ECHO none
