@@ -330,7 +330,8 @@ fn load_months(
 ) -> i64 {
     report::raise(
         LoadError::NotUpdated {
-            missing: "taxi_load_months(url_template, from_month, to_month, replace, chunk_size, dataset)",
+            missing:
+                "taxi_load_months(url_template, from_month, to_month, replace, chunk_size, dataset)",
         },
         "taxi_load_months",
     )

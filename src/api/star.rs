@@ -32,27 +32,28 @@ fn check_consistency(
     ),
 > {
     const DOING: &str = "checking consistency";
-    let rows = Dataset::chosen(dataset).and_then(|d| {
-        Spi::connect(|client| {
-            let mut rows = Vec::new();
-            for r in client
-                .select(sql::check_consistency_of(d).as_str(), None, &[])
-                .or_internal(DOING)?
-            {
-                rows.push((
-                    // The check names the dataset and every discrepancy it reports.
-                    r.get::<String>(1).or_internal(DOING)?.unwrap_or_default(),
-                    r.get::<Date>(2).or_internal(DOING)?,
-                    r.get::<String>(3).or_internal(DOING)?.unwrap_or_default(),
-                    r.get::<AnyNumeric>(4).or_internal(DOING)?,
-                    r.get::<AnyNumeric>(5).or_internal(DOING)?,
-                    r.get::<String>(6).or_internal(DOING)?,
-                ));
-            }
-            Ok::<_, LoadError>(rows)
+    let rows = Dataset::chosen(dataset)
+        .and_then(|d| {
+            Spi::connect(|client| {
+                let mut rows = Vec::new();
+                for r in client
+                    .select(sql::check_consistency_of(d).as_str(), None, &[])
+                    .or_internal(DOING)?
+                {
+                    rows.push((
+                        // The check names the dataset and every discrepancy it reports.
+                        r.get::<String>(1).or_internal(DOING)?.unwrap_or_default(),
+                        r.get::<Date>(2).or_internal(DOING)?,
+                        r.get::<String>(3).or_internal(DOING)?.unwrap_or_default(),
+                        r.get::<AnyNumeric>(4).or_internal(DOING)?,
+                        r.get::<AnyNumeric>(5).or_internal(DOING)?,
+                        r.get::<String>(6).or_internal(DOING)?,
+                    ));
+                }
+                Ok::<_, LoadError>(rows)
+            })
         })
-    })
-    .unwrap_or_else(|e| report::raise(e, "taxi_check_consistency"));
+        .unwrap_or_else(|e| report::raise(e, "taxi_check_consistency"));
     TableIterator::new(rows)
 }
 

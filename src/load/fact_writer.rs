@@ -7,9 +7,9 @@
 use std::collections::HashMap;
 
 use pgrx::{pg_sys, IntoDatum, PgMemoryContexts};
+use taxi_core::dataset::Dataset;
 use taxi_core::facts::{Fact, Partition};
 use taxi_core::sql::star::copied_from;
-use taxi_core::dataset::Dataset;
 
 use crate::load::star::Star;
 use crate::postgres::datum;

@@ -180,9 +180,7 @@ fn load_into(
         .then(|| unsafe { FactWriter::open(dataset, load_id) });
     // On the SPI path, one statement inserts a chunk's trips and, through RETURNING, their facts.
     let insert_sql = match star {
-        Some(_) => {
-            sql::star::insert_trips_and_facts(dataset, &sql::trips::insert_rows(dataset))
-        }
+        Some(_) => sql::star::insert_trips_and_facts(dataset, &sql::trips::insert_rows(dataset)),
         None => sql::trips::insert_rows(dataset),
     };
     let probed: Vec<Partition> = parts
@@ -222,11 +220,9 @@ fn load_into(
                 }
             }
             Spi::connect_mut(|client| {
-                by_part
-                    .iter()
-                    .try_for_each(|(&p, rows)| {
-                        trips::probe(client, dataset, p, &hashes, rows, &mut seen)
-                    })
+                by_part.iter().try_for_each(|(&p, rows)| {
+                    trips::probe(client, dataset, p, &hashes, rows, &mut seen)
+                })
             })?;
         }
         let rows = seen.new_rows_among(&hashes, &candidates);

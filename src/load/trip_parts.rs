@@ -229,7 +229,11 @@ impl TripParts {
             run_as_owner(
                 client,
                 sql::ATTACH,
-                &[self.dataset.qualified().into(), oid.into(), month_date(p).into()],
+                &[
+                    self.dataset.qualified().into(),
+                    oid.into(),
+                    month_date(p).into(),
+                ],
                 "attaching a trip partition",
             )?;
         }

@@ -7,9 +7,9 @@
 //! not fill, by a role that owns the tables: nothing the executor would have done is skipped.
 
 use pgrx::{pg_sys, IntoDatum, PgMemoryContexts};
+use taxi_core::dataset::Dataset;
 use taxi_core::facts::Fact;
 use taxi_core::hash::RowHash;
-use taxi_core::dataset::Dataset;
 use taxi_core::trip::TripBatch;
 
 use crate::load::fact_writer::{Copied, FactWriter};

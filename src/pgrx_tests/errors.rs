@@ -118,6 +118,12 @@ mod tests {
         // ON CONFLICT reads the unique index: loading needs SELECT as well as INSERT.
         Spi::run("GRANT SELECT, INSERT ON taxi.yellow_taxi_trips TO taxi_loader_nobody").unwrap();
         Spi::run("GRANT INSERT ON taxi.fact_trips TO taxi_loader_nobody").unwrap();
+        // What the refusals are checked against: every dataset's trips and the facts, unchanged.
+        Spi::run(
+            "GRANT SELECT ON taxi.green_taxi_trips, taxi.fhv_trips, taxi.fhvhv_trips, taxi.fact_trips
+             TO taxi_loader_nobody",
+        )
+        .unwrap();
         Spi::run("GRANT USAGE ON SEQUENCE taxi.load_id_seq TO taxi_loader_nobody").unwrap();
         // Through a symlink too (made by the server's user, pointing at a readable sample).
         let link = scratch("link_to_sample.parquet");

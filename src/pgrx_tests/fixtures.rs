@@ -11,7 +11,6 @@ pub mod idx {
     pub const VENDOR_ID: usize = 0;
     pub const PICKUP: usize = 1;
     pub const DROPOFF: usize = 2;
-    pub const PASSENGER_COUNT: usize = 3;
     pub const TRIP_DISTANCE: usize = 4;
     pub const RATECODE_ID: usize = 5;
     pub const STORE_AND_FWD_FLAG: usize = 6;
@@ -21,9 +20,6 @@ pub mod idx {
     pub const FARE_AMOUNT: usize = 10;
     pub const TIP_AMOUNT: usize = 13;
     pub const TOTAL_AMOUNT: usize = 16;
-    pub const CONGESTION_SURCHARGE: usize = 17;
-    pub const AIRPORT_FEE: usize = 18;
-    pub const CBD_CONGESTION_FEE: usize = 19;
 }
 use taxi_gen::{self as generate, write_parquet, Vintage};
 

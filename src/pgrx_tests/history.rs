@@ -3,9 +3,9 @@
 mod tests {
     use pgrx::prelude::*;
 
+    use crate::pgrx_tests::fixtures::idx;
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::quality::FLAGS;
-    use crate::pgrx_tests::fixtures::idx;
     use taxi_core::trip::Values;
     use taxi_gen::{self as generate, Options};
 

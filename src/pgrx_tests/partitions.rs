@@ -4,11 +4,11 @@ mod tests {
 
     use pgrx::prelude::*;
 
+    use crate::pgrx_tests::fixtures::idx;
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::calendar::days_from_civil;
     use taxi_core::partition::Partition;
     use taxi_core::policy::Mode;
-    use crate::pgrx_tests::fixtures::idx;
     use taxi_core::trip::{TripBatch, Values};
     use taxi_gen::{self as generate, Options};
 
@@ -79,7 +79,9 @@ mod tests {
             for (h, pickup) in hashes.iter().zip(p) {
                 if seen.insert(*h) {
                     let part = Partition::of_pickup(pickup.unwrap());
-                    *counts.entry(part.trip_table(&taxi_core::dataset::YELLOW)).or_insert(0) += 1;
+                    *counts
+                        .entry(part.trip_table(&taxi_core::dataset::YELLOW))
+                        .or_insert(0) += 1;
                 }
             }
         }
@@ -304,11 +306,15 @@ mod tests {
             )
             .unwrap()
             .unwrap();
-            let want = [Some(p.trip_table(&taxi_core::dataset::YELLOW)), micros(lower), micros(upper)]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join("|");
+            let want = [
+                Some(p.trip_table(&taxi_core::dataset::YELLOW)),
+                micros(lower),
+                micros(upper),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join("|");
             assert_eq!(row, want, "{p:?}");
         }
     }
@@ -360,7 +366,10 @@ mod tests {
             format!("yellow_taxi_trips_y2024m01 {jan_trips} {jan_trips} {{{jan_load}}} postgres")
         );
         // Again: nothing left to drop, nothing recorded.
-        assert_eq!(count("SELECT count(*) FROM taxi_drop_month('2024-01-01')"), 0);
+        assert_eq!(
+            count("SELECT count(*) FROM taxi_drop_month('2024-01-01')"),
+            0
+        );
         assert_eq!(count("SELECT count(*) FROM taxi.month_drops"), 1);
         // The month loads again as a new month; the file's stragglers of other months were not
         // dropped, so they are duplicates.

@@ -5,10 +5,10 @@ mod tests {
 
     use pgrx::prelude::*;
 
+    use crate::pgrx_tests::fixtures::idx;
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::calendar::days_from_civil;
     use taxi_core::hash::{hash_batch, RowHash};
-    use crate::pgrx_tests::fixtures::idx;
     use taxi_core::trip::{TripBatch, Values};
     use taxi_gen::{self as generate, republish, Options, Republish};
 

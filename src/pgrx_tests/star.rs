@@ -2,10 +2,10 @@
 mod tests {
     use pgrx::prelude::*;
 
+    use crate::pgrx_tests::fixtures::idx;
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::calendar::days_from_civil;
     use taxi_core::sql::star::FACT_COLUMNS;
-    use crate::pgrx_tests::fixtures::idx;
     use taxi_core::trip::{TripBatch, Values};
     use taxi_gen::{self as generate, Options};
 
@@ -77,8 +77,12 @@ mod tests {
     fn discrepancies() -> Vec<String> {
         Spi::connect(|client| {
             client
-                .select("SELECT row(c.month, c.item, c.normalized, c.star, c.detail)::text
-                     FROM taxi_check_consistency('yellow') c", None, &[])
+                .select(
+                    "SELECT row(c.month, c.item, c.normalized, c.star, c.detail)::text
+                     FROM taxi_check_consistency('yellow') c",
+                    None,
+                    &[],
+                )
                 .unwrap()
                 .map(|r| r.get::<String>(1).unwrap().unwrap())
                 .collect()
@@ -177,8 +181,8 @@ mod tests {
                 "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
                  FROM taxi_rebuild_star() r WHERE r.dataset = 'yellow'",
             )
-                .unwrap()
-                .unwrap();
+            .unwrap()
+            .unwrap();
             let trips = count("SELECT count(*) FROM taxi.yellow_taxi_trips");
             assert_eq!(rebuilt, format!("(,{trips},{trips})"), "{mode}");
             assert_eq!(facts_fingerprint(), written, "{mode}");
@@ -293,13 +297,12 @@ mod tests {
         let differs = found.iter().find(|r| r.contains("differs")).unwrap();
         assert!(differs.contains(",2,2,\"e.g. row_hash "), "{differs}");
 
-        let rebuilt =
-            Spi::get_one::<String>(
-                "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
+        let rebuilt = Spi::get_one::<String>(
+            "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
                  FROM taxi_rebuild_star('2025-02-17', 'yellow') r",
-            )
-                .unwrap()
-                .unwrap();
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(rebuilt, "(2025-02-01,4999,5000)");
         assert_eq!(discrepancies(), Vec::<String>::new());
         assert_eq!(facts_fingerprint(), clean);
@@ -358,11 +361,11 @@ mod tests {
             .any(|r| r.starts_with("(2025-01-01,\"trips only in yellow_taxi_trips\",5,0,")));
         Spi::run("SET LOCAL taxi.star = on").unwrap();
         let rebuilt = Spi::get_one::<String>(
-                "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
+            "SELECT row(r.month, r.facts_deleted, r.facts_inserted)::text
                  FROM taxi_rebuild_star() r WHERE r.dataset = 'yellow'",
-            )
-            .unwrap()
-            .unwrap();
+        )
+        .unwrap()
+        .unwrap();
         assert_eq!(rebuilt, "(,0,5)");
         assert_eq!(discrepancies(), Vec::<String>::new());
     }

@@ -535,6 +535,9 @@ mod tests {
             closest.detail().unwrap(),
             "It is closest to a green taxi trip file (green), but lacks its columns lpep_dropoff_datetime."
         );
-        assert!(closest.hint().unwrap().contains("yellow, green, fhv, fhvhv"));
+        assert!(closest
+            .hint()
+            .unwrap()
+            .contains("yellow, green, fhv, fhvhv"));
     }
 }

@@ -11,8 +11,8 @@ use crate::calendar::{civil_from_days, US_PER_DAY, US_PER_HOUR};
 
 use rayon::prelude::*;
 
-use crate::threads;
 use crate::dataset::{license_service, Service};
+use crate::threads;
 use crate::trip::{TripBatch, Values};
 
 use crate::partition::partition_of;
@@ -181,10 +181,12 @@ impl<'a> Inputs<'a> {
             vendor: int("vendorid"),
             pickup: ts(d.pickup),
             dropoff: ts(d.dropoff),
-            distance: d.fact_source("trip_distance").map(|i| match &batch.columns[i] {
-                Values::Float(v) => v.as_slice(),
-                other => panic!("the distance is {other:?}"),
-            }),
+            distance: d
+                .fact_source("trip_distance")
+                .map(|i| match &batch.columns[i] {
+                    Values::Float(v) => v.as_slice(),
+                    other => panic!("the distance is {other:?}"),
+                }),
             rate_code: int("ratecodeid"),
             pu: int("pulocationid"),
             dol: int("dolocationid"),
@@ -235,10 +237,9 @@ impl<'a> Inputs<'a> {
             partition,
             service_key: match self.service {
                 Service::Fixed(key) => key,
-                Service::ByLicense(_) => license_service(
-                    self.license
-                        .and_then(|l| l[row].as_deref()),
-                ),
+                Service::ByLicense(_) => {
+                    license_service(self.license.and_then(|l| l[row].as_deref()))
+                }
             },
             date_key: if in_range {
                 year * 10_000 + month as i32 * 100 + day as i32

@@ -133,7 +133,10 @@ mod tests {
     #[test]
     fn names_months_and_lock_order() {
         let jan = Partition::Month(2024 * 12);
-        assert_eq!(jan.trip_table(&crate::dataset::YELLOW), "yellow_taxi_trips_y2024m01");
+        assert_eq!(
+            jan.trip_table(&crate::dataset::YELLOW),
+            "yellow_taxi_trips_y2024m01"
+        );
         assert_eq!(jan.fact_table(), "fact_trips_y2024m01");
         assert_eq!(
             Partition::Before.trip_table(&crate::dataset::YELLOW),

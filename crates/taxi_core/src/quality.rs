@@ -64,7 +64,8 @@ pub const FLAGS: [Flag; 7] = [
     Flag {
         bit: TRIP_TIME_MISMATCH,
         name: "trip_time_mismatch",
-        meaning: "trip_time differs from dropoff - pickup by more than 60 seconds (high-volume FHV)",
+        meaning:
+            "trip_time differs from dropoff - pickup by more than 60 seconds (high-volume FHV)",
     },
 ];
 
@@ -134,10 +135,12 @@ pub fn flags(batch: &TripBatch, month: Option<(i32, u32)>) -> Vec<i16> {
         })
         .collect();
     let (pickup, dropoff) = (ts(d.pickup), ts(d.dropoff));
-    let distance = d.fact_source("trip_distance").map(|i| match &batch.columns[i] {
-        Values::Float(v) => v.as_slice(),
-        other => panic!("distance is {other:?}"),
-    });
+    let distance = d
+        .fact_source("trip_distance")
+        .map(|i| match &batch.columns[i] {
+            Values::Float(v) => v.as_slice(),
+            other => panic!("distance is {other:?}"),
+        });
     let seconds = d.trip_seconds.map(|i| match &batch.columns[i] {
         Values::BigInt(v) => v.as_slice(),
         other => panic!("trip_time is {other:?}"),
@@ -172,10 +175,7 @@ pub fn flags(batch: &TripBatch, month: Option<(i32, u32)>) -> Vec<i16> {
                     f |= OUTSIDE_FILE_MONTH;
                 }
             }
-            if zones
-                .iter()
-                .any(|z| matches!(z[r], Some(264) | Some(265)))
-            {
+            if zones.iter().any(|z| matches!(z[r], Some(264) | Some(265))) {
                 f |= UNKNOWN_ZONE;
             }
             if dist == Some(0.0) {

@@ -44,7 +44,12 @@ fn every_dataset_and_vintage_reads_back_exactly_under_any_name() {
             write_parquet(&path, &trips, &Vintage::of_year(year), 700).unwrap();
             let read = read_to_end(&path, 500).unwrap();
             assert_eq!(read.dataset.name, d.name, "{} {year}", d.name);
-            assert!(read.rejected.is_empty(), "{} {year}: {:?}", d.name, read.rejected.first());
+            assert!(
+                read.rejected.is_empty(),
+                "{} {year}: {:?}",
+                d.name,
+                read.rejected.first()
+            );
             assert_eq!(read.columns, trips.columns, "{} {year}", d.name);
         }
     }

@@ -58,8 +58,9 @@ pub(crate) fn from_yellow(rng: &mut Rng, opts: &Options, yellow: &TripBatch, out
             "request_datetime" => Values::Timestamp(vec![Some(
                 pickup - (60 + rng.below(600) as i64) * US_PER_SEC,
             )]),
-            "on_scene_datetime" => Values::Timestamp(vec![(!lyft)
-                .then(|| pickup - (rng.below(120) as i64) * US_PER_SEC)]),
+            "on_scene_datetime" => Values::Timestamp(vec![
+                (!lyft).then(|| pickup - (rng.below(120) as i64) * US_PER_SEC)
+            ]),
             "trip_type" => Values::Int(vec![Some(rng.pick(&[(1i16, 97), (2, 3)]))]),
             "ehail_fee" => Values::Money(vec![None]),
             "dispatching_base_num" => text(if license {

@@ -57,8 +57,7 @@ fn write_parquet_with(
         let optional_amount = matches!(column.name, "congestion_surcharge" | "airport_fee");
         let array = if optional_amount && all_null && vintage.year < 2021 {
             null_column(&vintage.all_null_type, values.len())
-        } else if column.name == "ehail_fee" && all_null && (2019..=2023).contains(&vintage.year)
-        {
+        } else if column.name == "ehail_fee" && all_null && (2019..=2023).contains(&vintage.year) {
             // Green files type the empty ehail_fee `null` from 2019-09 to 2023-01.
             null_column(&DataType::Null, values.len())
         } else {

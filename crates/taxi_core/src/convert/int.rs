@@ -74,9 +74,9 @@ pub(super) fn convert<T: Whole>(array: &dyn Array, cx: Cx) -> Result<Vec<Option<
         DataType::Float16 => {
             map_primitive::<Float16Type, _>(array, |v, i| from_float::<T>(v.to_f64(), i, cx))
         }
-        DataType::Float32 => map_primitive::<Float32Type, _>(array, |v, i| {
-            from_float::<T>(f32_as_written(v), i, cx)
-        }),
+        DataType::Float32 => {
+            map_primitive::<Float32Type, _>(array, |v, i| from_float::<T>(f32_as_written(v), i, cx))
+        }
         DataType::Float64 => {
             map_primitive::<Float64Type, _>(array, |v, i| from_float::<T>(v, i, cx))
         }

@@ -8,14 +8,29 @@ use crate::trip::{Column, Kind};
 
 /// In the TLC's order (the row hash's order: only append).
 pub const COLUMNS: [Column; 7] = [
-    col("dispatching_base_num", "dispatching_base_num", Kind::Text, true),
+    col(
+        "dispatching_base_num",
+        "dispatching_base_num",
+        Kind::Text,
+        true,
+    ),
     req("pickup_datetime", "pickup_datetime"),
-    col("dropOff_datetime", "dropoff_datetime", Kind::Timestamp, false),
+    col(
+        "dropOff_datetime",
+        "dropoff_datetime",
+        Kind::Timestamp,
+        false,
+    ),
     col("PUlocationID", "pulocationid", Kind::Int, false),
     col("DOlocationID", "dolocationid", Kind::Int, false),
     // Shared ride flag: 1 or NULL (mostly NULL).
     col("SR_Flag", "sr_flag", Kind::Int, false),
-    col("Affiliated_base_number", "affiliated_base_number", Kind::Text, false),
+    col(
+        "Affiliated_base_number",
+        "affiliated_base_number",
+        Kind::Text,
+        false,
+    ),
 ];
 
 pub static FHV: Dataset = Dataset {

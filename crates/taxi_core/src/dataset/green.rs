@@ -22,13 +22,28 @@ pub const COLUMNS: [Column; 21] = [
     col("tolls_amount", "tolls_amount", Kind::Money, true),
     // Typed `null` (every value missing) from 2019-09 to 2023-01.
     col("ehail_fee", "ehail_fee", Kind::Money, false),
-    col("improvement_surcharge", "improvement_surcharge", Kind::Money, false),
+    col(
+        "improvement_surcharge",
+        "improvement_surcharge",
+        Kind::Money,
+        false,
+    ),
     col("total_amount", "total_amount", Kind::Money, true),
     col("payment_type", "payment_type", Kind::Int, true),
     // 1 street hail, 2 dispatch.
     col("trip_type", "trip_type", Kind::Int, false),
-    col("congestion_surcharge", "congestion_surcharge", Kind::Money, false),
-    col("cbd_congestion_fee", "cbd_congestion_fee", Kind::Money, false),
+    col(
+        "congestion_surcharge",
+        "congestion_surcharge",
+        Kind::Money,
+        false,
+    ),
+    col(
+        "cbd_congestion_fee",
+        "cbd_congestion_fee",
+        Kind::Money,
+        false,
+    ),
 ];
 
 pub static GREEN: Dataset = Dataset {

@@ -70,12 +70,7 @@ pub enum Service {
 }
 
 /// `taxi.dim_service`'s members for the high-volume licenses (sql/star.sql holds the table).
-pub const LICENSES: [(&str, i16); 4] = [
-    ("HV0002", 5),
-    ("HV0003", 6),
-    ("HV0004", 7),
-    ("HV0005", 8),
-];
+pub const LICENSES: [(&str, i16); 4] = [("HV0002", 5), ("HV0003", 6), ("HV0004", 7), ("HV0005", 8)];
 /// A high-volume trip whose license is none of [`LICENSES`].
 pub const UNKNOWN_COMPANY: i16 = 4;
 
@@ -131,10 +126,8 @@ impl Dataset {
     /// The dataset a function's `dataset` argument names (None: NULL, every dataset or the one a
     /// file's columns say). An unknown name is refused (22023).
     pub fn chosen(name: Option<&str>) -> Result<Option<&'static Dataset>, LoadError> {
-        name.map(|n| {
-            Dataset::named(n).ok_or_else(|| LoadError::UnknownDataset { name: n.into() })
-        })
-        .transpose()
+        name.map(|n| Dataset::named(n).ok_or_else(|| LoadError::UnknownDataset { name: n.into() }))
+            .transpose()
     }
 
     /// `taxi.<table>`, as SQL text (the names are plain lower-case identifiers).

@@ -22,12 +22,27 @@ pub const COLUMNS: [Column; 20] = [
     col("tip_amount", "tip_amount", Kind::Money, true),
     col("tolls_amount", "tolls_amount", Kind::Money, true),
     // Absent from some pre-2015 re-publications: optional, NULL when missing.
-    col("improvement_surcharge", "improvement_surcharge", Kind::Money, false),
+    col(
+        "improvement_surcharge",
+        "improvement_surcharge",
+        Kind::Money,
+        false,
+    ),
     col("total_amount", "total_amount", Kind::Money, true),
-    col("congestion_surcharge", "congestion_surcharge", Kind::Money, false),
+    col(
+        "congestion_surcharge",
+        "congestion_surcharge",
+        Kind::Money,
+        false,
+    ),
     // `airport_fee` until 2023-01, `Airport_fee` after: the case-insensitive match covers both.
     col("Airport_fee", "airport_fee", Kind::Money, false),
-    col("cbd_congestion_fee", "cbd_congestion_fee", Kind::Money, false),
+    col(
+        "cbd_congestion_fee",
+        "cbd_congestion_fee",
+        Kind::Money,
+        false,
+    ),
 ];
 
 pub static YELLOW: Dataset = Dataset {

@@ -63,7 +63,9 @@ pub fn copied_from(d: &Dataset, fact_column: &str) -> Option<&'static str> {
         "row_hash" => Some("row_hash"),
         "load_id" => Some("load_id"),
         "pickup_datetime" => Some(d.pickup_column()),
-        "passenger_count" | "trip_distance" => d.fact_source(fact_column).map(|i| d.columns[i].name),
+        "passenger_count" | "trip_distance" => {
+            d.fact_source(fact_column).map(|i| d.columns[i].name)
+        }
         other if FACT_MONEY.contains(&other) => d.fact_source(other).map(|i| d.columns[i].name),
         _ => None,
     }
@@ -84,11 +86,14 @@ pub fn service_keys(d: &Dataset) -> Vec<i16> {
 /// set-based joins; a code that is no member (or NULL, or a column the dataset lacks) maps to -1.
 pub fn project(d: &Dataset, source: &str) -> String {
     let trip = |fact: &str, null: &str| {
-        copied_from(d, fact).map_or_else(|| format!("NULL::pg_catalog.{null}"), |c| format!("t.{c}"))
+        copied_from(d, fact)
+            .map_or_else(|| format!("NULL::pg_catalog.{null}"), |c| format!("t.{c}"))
     };
     let code = |name: &str| {
-        d.column(name)
-            .map_or_else(|| "NULL::pg_catalog.int2".to_string(), |i| format!("t.{}", d.columns[i].name))
+        d.column(name).map_or_else(
+            || "NULL::pg_catalog.int2".to_string(),
+            |i| format!("t.{}", d.columns[i].name),
+        )
     };
     let money: Vec<String> = FACT_MONEY
         .iter()
@@ -106,7 +111,10 @@ pub fn project(d: &Dataset, source: &str) -> String {
     };
     let (pickup, dropoff) = (d.pickup_column(), d.dropoff_column());
     let dist = trip("trip_distance", "float8");
-    let (fare, tip) = (trip("fare_amount", "numeric"), trip("tip_amount", "numeric"));
+    let (fare, tip) = (
+        trip("fare_amount", "numeric"),
+        trip("tip_amount", "numeric"),
+    );
     format!(
         "SELECT t.load_id, t.{pickup} AS pickup_datetime, {dist} AS trip_distance, \
                 d.us::pg_catalog.float8 / 60000000 AS trip_duration_minutes, \
@@ -405,13 +413,21 @@ mod tests {
     #[test]
     fn copies_and_money() {
         assert_eq!(FACT_MONEY.len(), 10);
-        assert_eq!(copied_from(&YELLOW, "pickup_datetime"), Some("tpep_pickup_datetime"));
+        assert_eq!(
+            copied_from(&YELLOW, "pickup_datetime"),
+            Some("tpep_pickup_datetime")
+        );
         assert_eq!(copied_from(&YELLOW, "tip_amount"), Some("tip_amount"));
         assert_eq!(copied_from(&YELLOW, "trip_distance"), Some("trip_distance"));
         assert_eq!(copied_from(&FHVHV, "trip_distance"), Some("trip_miles"));
         assert_eq!(copied_from(&FHV, "tip_amount"), None);
         assert_eq!(copied_from(&YELLOW, "tip_pct"), None);
-        let copies = |d| FACT_COLUMNS.iter().filter(|c| copied_from(d, c).is_some()).count();
+        let copies = |d| {
+            FACT_COLUMNS
+                .iter()
+                .filter(|c| copied_from(d, c).is_some())
+                .count()
+        };
         assert_eq!(copies(&YELLOW), 15);
         assert_eq!(copies(&GREEN), 14, "no airport_fee");
         assert_eq!(copies(&FHV), 3);
@@ -420,13 +436,16 @@ mod tests {
 
     #[test]
     fn trips_and_facts_in_one_statement() {
-        let sql = insert_trips_and_facts(&YELLOW, "INSERT INTO taxi.yellow_taxi_trips (a) VALUES (1)");
+        let sql =
+            insert_trips_and_facts(&YELLOW, "INSERT INTO taxi.yellow_taxi_trips (a) VALUES (1)");
         assert!(sql.starts_with(
             "WITH inserted AS (INSERT INTO taxi.yellow_taxi_trips (a) VALUES (1) RETURNING *) INSERT INTO taxi.fact_trips (load_id, pickup_datetime,"
         ));
         assert!(sql.contains("FROM inserted t "));
         assert!(check_consistency(&YELLOW).contains("'trips whose fact differs'"));
         assert!(check_consistency_of(None).matches("UNION ALL (").count() == 3);
-        assert!(delete_facts(&FHVHV).ends_with("service_key = ANY ('{4,5,6,7,8}'::pg_catalog.int2[])"));
+        assert!(
+            delete_facts(&FHVHV).ends_with("service_key = ANY ('{4,5,6,7,8}'::pg_catalog.int2[])")
+        );
     }
 }

@@ -139,8 +139,13 @@ mod tests {
     #[test]
     fn other_datasets_insert_into_their_tables() {
         let sql = insert_rows(&FHVHV);
-        assert!(sql.starts_with("INSERT INTO taxi.fhvhv_trips (row_hash, load_id, hvfhs_license_num,"));
-        assert!(sql.contains("pg_catalog.unnest($13::bigint[])"), "trip_time: {sql}");
+        assert!(
+            sql.starts_with("INSERT INTO taxi.fhvhv_trips (row_hash, load_id, hvfhs_license_num,")
+        );
+        assert!(
+            sql.contains("pg_catalog.unnest($13::bigint[])"),
+            "trip_time: {sql}"
+        );
         assert!(sql.contains("r.base_passenger_fare * 0.01"));
         assert!(probe(&FHVHV).contains("WHERE pickup_datetime >= "));
     }
