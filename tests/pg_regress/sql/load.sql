@@ -32,7 +32,11 @@ FROM taxi.yellow_taxi_trips WHERE tpep_pickup_datetime < '2025-01-02' ORDER BY t
 SELECT * FROM taxi_load('/nonexistent/yellow_tripdata_2024-01.parquet');
 SELECT * FROM taxi_load(:'fixtures');
 SELECT * FROM taxi_load(:'fixtures' || '/taxi_zone_lookup.csv');
-SELECT * FROM taxi_load(:'fixtures' || '/green_tripdata_2024-01.parquet');
+-- A green month named yellow: checked as yellow, refused. A file of no dataset: the closest
+-- dataset's missing columns. An unknown dataset name.
+SELECT * FROM taxi_load(:'fixtures' || '/green_tripdata_2024-01.parquet', dataset => 'yellow');
+SELECT * FROM taxi_load(:'fixtures' || '/green_tripdata_2024-01_no_dropoff.parquet');
+SELECT * FROM taxi_load(:'sample5', dataset => 'blue');
 SELECT * FROM taxi_load(:'sample5', chunk_size => 0);
 SELECT * FROM taxi_load('yellow.parquet');
 CREATE ROLE analyst;
