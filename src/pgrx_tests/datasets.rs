@@ -380,4 +380,44 @@ mod tests {
         let yellow = flags_of(&fixture(SAMPLE5));
         assert!(!yellow.contains("trip_time"), "{yellow}");
     }
+
+    /// A re-published month of each dataset replaces its earlier version exactly: the table
+    /// then holds the new version's trips, and its facts agree.
+    #[pg_test]
+    fn a_republished_month_of_every_dataset_replaces_the_earlier_version() {
+        wait_for_other_loads();
+        for (i, d) in ALL.iter().enumerate() {
+            let first = month_of(d, 2024, 2000, 150 + i as u64);
+            let (second, corrected, withdrawn) = generate::republish(
+                &first,
+                &generate::Republish {
+                    year: 2024,
+                    month: 3,
+                    add: 40,
+                    ..generate::Republish::default()
+                },
+            );
+            assert!(corrected > 0 && withdrawn > 0, "{}", d.name);
+            let path = scratch(&format!("{}_tripdata_2024-03.parquet", d.name));
+            generate::write_parquet(&path, &first, &Vintage::of_year(2024), 1000).unwrap();
+            load(&path, 700);
+            generate::write_parquet(&path, &second, &Vintage::of_year(2024), 1000).unwrap();
+            let removed = count(&format!(
+                "SELECT rows_removed FROM taxi_load('{path}', 700, replace => true)"
+            ));
+            let mut want: Vec<String> = taxi_core::hash::hash_batch(&second)
+                .iter()
+                .map(|h| taxi_core::hash::hex(h))
+                .collect();
+            want.sort_unstable();
+            want.dedup();
+            let got = text(&format!(
+                "SELECT string_agg(encode(row_hash, 'hex'), ',' ORDER BY encode(row_hash, 'hex')) FROM {}",
+                d.qualified()
+            ));
+            assert_eq!(got, want.join(","), "{}", d.name);
+            assert!(removed > 0, "{}", d.name);
+        }
+        assert_eq!(consistent(), 0);
+    }
 }

@@ -223,30 +223,41 @@ pub fn cases(good: &[u8]) -> Vec<Case> {
     out
 }
 
-/// The base files the fault tests break: the real 5,000-row sample, and a generated month in the
-/// 2012 layout with three row groups (dictionary pages, more column chunks).
+/// The base files the fault tests break: the real 5,000-row sample, a generated yellow month in
+/// the 2012 layout with three row groups (dictionary pages, more column chunks), and a generated
+/// month of each other dataset (green in the 2019 layout with its `null`-typed ehail_fee, FHV in
+/// the 2020 layout with double location IDs, high-volume FHV), three row groups each.
 pub fn base_files(fixtures: &str) -> Vec<(String, Vec<u8>)> {
+    use taxi_core::dataset::{FHV, FHVHV, GREEN, YELLOW};
     let sample = std::fs::read(format!(
         "{fixtures}/yellow_tripdata_2025-02_sample5000.parquet"
     ))
     .expect("the sample fixture");
-    let trips = super::generate(&super::Options {
-        rows: 3000,
-        seed: 11,
-        ..super::Options::default()
-    });
-    let path = std::env::temp_dir().join(format!(
-        "taxi_loader_corrupt_base_{}.parquet",
-        std::process::id()
-    ));
-    let path = path.to_str().unwrap().to_string();
-    super::write_parquet(&path, &trips, &super::Vintage::of_year(2012), 1000).expect("write");
-    let generated = std::fs::read(&path).expect("read back");
-    let _ = std::fs::remove_file(&path);
-    vec![
-        ("sample 2025-02".to_string(), sample),
-        ("generated 2012 layout".to_string(), generated),
-    ]
+    let mut out = vec![("sample 2025-02".to_string(), sample)];
+    for (name, dataset, rows, year) in [
+        ("generated 2012 layout", &YELLOW, 3000, 2012),
+        ("generated green, 2019 layout", &GREEN, 1500, 2019),
+        ("generated FHV, 2020 layout", &FHV, 1500, 2020),
+        ("generated high-volume FHV", &FHVHV, 1500, 2024),
+    ] {
+        let trips = super::generate(&super::Options {
+            dataset,
+            rows,
+            seed: 11,
+            ..super::Options::default()
+        });
+        let path = std::env::temp_dir().join(format!(
+            "taxi_loader_corrupt_base_{}_{}.parquet",
+            std::process::id(),
+            dataset.name
+        ));
+        let path = path.to_str().unwrap().to_string();
+        super::write_parquet(&path, &trips, &super::Vintage::of_year(year), rows / 3)
+            .expect("write");
+        out.push((name.to_string(), std::fs::read(&path).expect("read back")));
+        let _ = std::fs::remove_file(&path);
+    }
+    out
 }
 
 /// What loading a case gave: "loads" (the same trips as the good file), "loads, values
