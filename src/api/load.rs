@@ -26,6 +26,8 @@ fn settings(dataset: Option<&str>, function: &'static str) -> Settings {
 /// is counted as a duplicate, not inserted again. `chunk_size` NULL: `taxi.chunk_size`.
 /// `replace`: a file of a name loaded before with other content is that name's new version;
 /// the trips of the earlier versions it lacks are removed.
+// pgrx reads the result columns from this signature (a type alias would hide them).
+#[allow(clippy::type_complexity)]
 #[pg_extern(name = "taxi_load", volatile, parallel_unsafe)]
 fn load_trip_file(
     path: Option<&str>,

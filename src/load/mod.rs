@@ -36,7 +36,7 @@ use crate::load::history::Run;
 use crate::load::replace::Replacing;
 use crate::load::star::Star;
 pub use crate::load::summary::Summary;
-use crate::load::trip_parts::TripParts;
+use crate::load::trip_parts::{TripParts, Writing};
 use crate::postgres::progress::Progress;
 use crate::postgres::source::{self, Location};
 use crate::postgres::subxact::{in_subtransaction, Failure};
@@ -336,13 +336,12 @@ fn plan(
     let mut stored = key_set(0);
     let parts = TripParts::plan(
         client,
-        dataset,
+        Writing { dataset, load_id },
         settings.write,
         direct_allowed,
         months,
         also,
         &mut stored,
-        load_id,
     )?;
     chunks.publish(stored);
     if let Some(star) = star.as_mut() {

@@ -32,9 +32,15 @@ struct Part {
 }
 
 pub struct TripParts {
-    dataset: &'static Dataset,
+    writing: Writing,
     parts: BTreeMap<Partition, Part>,
-    load_id: i64,
+}
+
+/// Whose trips a load writes: its dataset's, as load `load_id`.
+#[derive(Clone, Copy)]
+pub struct Writing {
+    pub dataset: &'static Dataset,
+    pub load_id: i64,
 }
 
 impl TripParts {
@@ -47,14 +53,14 @@ impl TripParts {
     /// version's), locked shared in the same order.
     pub fn plan(
         client: &mut SpiClient<'_>,
-        dataset: &'static Dataset,
+        writing: Writing,
         setting: WriteSetting,
         direct_allowed: bool,
         file: &BTreeMap<Partition, u64>,
         also: &BTreeSet<Partition>,
         stored: &mut KeySet,
-        load_id: i64,
     ) -> Result<TripParts, LoadError> {
+        let dataset = writing.dataset;
         let table = dataset.qualified();
         let names: Vec<String> = file.keys().map(|p| p.trip_table(dataset)).collect();
         let file_rows: u64 = file.values().sum();
@@ -128,11 +134,7 @@ impl TripParts {
             );
         }
         ensure(client, table, to_attach)?;
-        Ok(TripParts {
-            dataset,
-            parts,
-            load_id,
-        })
+        Ok(TripParts { writing, parts })
     }
 
     pub fn route(&self, p: Partition) -> Route {
@@ -167,7 +169,7 @@ impl TripParts {
     /// existing partition is locked exclusively first, as nothing may read its indexes until they
     /// are rebuilt. `count` rows are about to be written.
     pub fn writer(&mut self, p: Partition, count: usize) -> &mut TripWriter {
-        let (load_id, dataset) = (self.load_id, self.dataset);
+        let Writing { dataset, load_id } = self.writing;
         let part = self.parts.get_mut(&p).expect("a partition of the file");
         part.written += count as u64;
         let oid = part.oid.expect("a directly written partition has a table");
@@ -230,7 +232,7 @@ impl TripParts {
                 client,
                 sql::ATTACH,
                 &[
-                    self.dataset.qualified().into(),
+                    self.writing.dataset.qualified().into(),
                     oid.into(),
                     month_date(p).into(),
                 ],

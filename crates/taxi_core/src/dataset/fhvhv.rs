@@ -3,7 +3,7 @@
 //! the flag columns hold `Y`, `N` or a single space (kept as the file has it), `trip_time` is in
 //! seconds.
 
-use super::{col, req, Dataset, Service, COLUMN_DEFAULTS};
+use super::{col, req, Dataset, Service};
 use crate::trip::{Column, Kind};
 
 /// In the TLC's order (the row hash's order: only append).
@@ -99,5 +99,4 @@ pub static FHVHV: Dataset = Dataset {
         ("tolls_amount", "tolls"),
     ],
     trip_seconds: Some(10),
-    ..COLUMN_DEFAULTS
 };

@@ -345,7 +345,7 @@ pub fn check_consistency(d: &Dataset) -> String {
          ) d",
         name = d.name,
         short = d.table,
-        expected = project(d, &table),
+        expected = project(d, table),
         items = items.join(", "),
         examples_t = examples("t"),
         examples_f = examples("f"),
