@@ -3,8 +3,8 @@
 //! chunk_size, dataset)`.
 
 use pgrx::prelude::*;
-use taxi_core::dataset::Dataset;
 use taxi_core::error::LoadError;
+use taxi_core::policy;
 use taxi_core::policy::Settings;
 
 use crate::gucs;
@@ -14,7 +14,7 @@ use crate::report;
 
 /// The settings of this call: the session's, and the dataset it names (refused if unknown).
 fn settings(dataset: Option<&str>, function: &'static str) -> Settings {
-    let dataset = Dataset::chosen(dataset).unwrap_or_else(|e| report::raise(e, function));
+    let dataset = policy::dataset_argument(dataset).unwrap_or_else(|e| report::raise(e, function));
     Settings {
         dataset,
         ..gucs::load_settings()

@@ -4,8 +4,8 @@
 use pgrx::datum::Date;
 use pgrx::prelude::*;
 use pgrx::AnyNumeric;
-use taxi_core::dataset::Dataset;
 use taxi_core::error::LoadError;
+use taxi_core::policy;
 use taxi_core::sql::star as sql;
 
 use crate::load::star;
@@ -32,7 +32,7 @@ fn check_consistency(
     ),
 > {
     const DOING: &str = "checking consistency";
-    let rows = Dataset::chosen(dataset)
+    let rows = policy::dataset_argument(dataset)
         .and_then(|d| {
             Spi::connect(|client| {
                 let mut rows = Vec::new();
@@ -73,7 +73,7 @@ fn rebuild_star(
         name!(facts_inserted, i64),
     ),
 > {
-    let done = Dataset::chosen(dataset)
+    let done = policy::dataset_argument(dataset)
         .and_then(|d| star::rebuild(month, d))
         .unwrap_or_else(|e| report::raise(e, "taxi_rebuild_star"));
     TableIterator::new(done.into_iter().map(|r| {

@@ -159,6 +159,18 @@ pub struct Settings {
     pub max_rejected_rows: Option<u64>,
 }
 
+/// The dataset a function's `dataset` argument names (None: NULL, every dataset or the one a
+/// file's columns say). An unknown name is refused (22023).
+pub fn dataset_argument(
+    name: Option<&str>,
+) -> Result<Option<&'static crate::dataset::Dataset>, LoadError> {
+    name.map(|n| {
+        crate::dataset::Dataset::named(n)
+            .ok_or_else(|| LoadError::UnknownDataset { name: n.into() })
+    })
+    .transpose()
+}
+
 /// The chunk size, if it is in range: taxi_load and taxi_load_dir refuse any other before
 /// touching anything.
 pub fn check_chunk_size(chunk_size: i64) -> Result<usize, LoadError> {

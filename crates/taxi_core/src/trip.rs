@@ -5,37 +5,7 @@
 use std::sync::Arc;
 
 use crate::dataset::Dataset;
-
-/// How a logical column's values are represented once read, whatever the file's physical type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// A whole number, stored as `smallint` (codes, ids, counts).
-    Int,
-    /// A whole number too large for smallint, stored as `bigint` (durations in seconds).
-    BigInt,
-    /// Wall-clock microseconds since 1970-01-01 00:00:00, stored as `timestamp`.
-    Timestamp,
-    /// A double, stored as `double precision` as the file has it.
-    Float,
-    /// An amount in whole cents, stored as `numeric(12,2)`.
-    Money,
-    /// UTF-8 text, stored as `text`.
-    Text,
-}
-
-/// One column of the logical schema.
-#[derive(Debug)]
-pub struct Column {
-    /// The name as the TLC data dictionary spells it; files are matched case-insensitively.
-    pub source: &'static str,
-    /// The column name in the dataset's table: the TLC name in lower case.
-    pub name: &'static str,
-    pub kind: Kind,
-    /// A file without this column is not a file of the dataset.
-    pub required: bool,
-    /// NULL cannot be stored (the table column is NOT NULL).
-    pub not_null: bool,
-}
+pub use crate::dataset::{Column, Kind};
 
 /// The values of one logical column for the rows of a chunk.
 #[derive(Debug, Clone, PartialEq)]

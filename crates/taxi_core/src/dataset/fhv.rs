@@ -3,8 +3,7 @@
 //! (matched ignoring case), stores the location IDs as doubles in some months and leaves the
 //! dropoff empty in the early years: only the base and the pickup are required.
 
-use super::{col, req, Dataset, Service, COLUMN_DEFAULTS};
-use crate::trip::{Column, Kind};
+use super::{col, req, Column, Dataset, Kind, Service, COLUMN_DEFAULTS};
 
 /// In the TLC's order (the row hash's order: only append).
 pub const COLUMNS: [Column; 7] = [

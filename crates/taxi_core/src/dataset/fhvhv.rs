@@ -3,8 +3,7 @@
 //! the flag columns hold `Y`, `N` or a single space (kept as the file has it), `trip_time` is in
 //! seconds.
 
-use super::{col, req, Dataset, Service};
-use crate::trip::{Column, Kind};
+use super::{col, req, Column, Dataset, Kind, Service};
 
 /// In the TLC's order (the row hash's order: only append).
 pub const COLUMNS: [Column; 25] = [

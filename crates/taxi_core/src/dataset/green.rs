@@ -1,8 +1,7 @@
 //! Green taxi trips (`green_tripdata_YYYY-MM.parquet`, from 2014-01): street-hail livery cabs,
 //! with yellow's fare columns, plus `ehail_fee` and `trip_type`.
 
-use super::{col, req, Dataset, Service, COLUMN_DEFAULTS};
-use crate::trip::{Column, Kind};
+use super::{col, req, Column, Dataset, Kind, Service, COLUMN_DEFAULTS};
 
 /// In the TLC's order (the row hash's order: only append).
 pub const COLUMNS: [Column; 21] = [

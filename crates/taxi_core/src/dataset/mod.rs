@@ -11,10 +11,6 @@ mod yellow;
 
 use arrow::datatypes::Schema;
 
-use crate::convert;
-use crate::error::LoadError;
-use crate::trip::{Column, Kind};
-
 pub use fhv::FHV;
 pub use fhvhv::FHVHV;
 pub use green::GREEN;
@@ -22,6 +18,37 @@ pub use yellow::YELLOW;
 
 /// Every dataset, in the order the TLC started publishing them.
 pub static ALL: [&Dataset; 4] = [&YELLOW, &GREEN, &FHV, &FHVHV];
+
+/// How a logical column's values are represented once read, whatever the file's physical type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// A whole number, stored as `smallint` (codes, ids, counts).
+    Int,
+    /// A whole number too large for smallint, stored as `bigint` (durations in seconds).
+    BigInt,
+    /// Wall-clock microseconds since 1970-01-01 00:00:00, stored as `timestamp`.
+    Timestamp,
+    /// A double, stored as `double precision` as the file has it.
+    Float,
+    /// An amount in whole cents, stored as `numeric(12,2)`.
+    Money,
+    /// UTF-8 text, stored as `text`.
+    Text,
+}
+
+/// One column of the logical schema.
+#[derive(Debug)]
+pub struct Column {
+    /// The name as the TLC data dictionary spells it; files are matched case-insensitively.
+    pub source: &'static str,
+    /// The column name in the dataset's table: the TLC name in lower case.
+    pub name: &'static str,
+    pub kind: Kind,
+    /// A file without this column is not a file of the dataset.
+    pub required: bool,
+    /// NULL cannot be stored (the table column is NOT NULL).
+    pub not_null: bool,
+}
 
 /// One TLC trip dataset.
 #[derive(Debug)]
@@ -123,13 +150,6 @@ impl Dataset {
             .find(|d| d.name.eq_ignore_ascii_case(name.trim()))
     }
 
-    /// The dataset a function's `dataset` argument names (None: NULL, every dataset or the one a
-    /// file's columns say). An unknown name is refused (22023).
-    pub fn chosen(name: Option<&str>) -> Result<Option<&'static Dataset>, LoadError> {
-        name.map(|n| Dataset::named(n).ok_or_else(|| LoadError::UnknownDataset { name: n.into() }))
-            .transpose()
-    }
-
     /// `taxi.<table>`, as SQL text (the names are plain lower-case identifiers).
     pub fn qualified(&self) -> &'static str {
         self.relation
@@ -158,40 +178,9 @@ impl Dataset {
         self.column(name)
     }
 
-    /// The columns of a file of this dataset: for each logical column, the index of the file's
-    /// top-level column with that name (ignoring case). Refused if a required column is missing
-    /// or a column's type cannot be read.
-    pub fn match_columns(
-        &'static self,
-        path: &str,
-        schema: &Schema,
-    ) -> Result<Vec<Option<usize>>, LoadError> {
-        let found = self.find_columns(path, schema)?;
-        if !found.missing.is_empty() {
-            return Err(LoadError::WrongDataset {
-                path: path.into(),
-                dataset: self,
-                missing: found.missing,
-                forced: true,
-            });
-        }
-        for (column, hit) in self.columns.iter().zip(&found.matched) {
-            if let Some(i) = hit {
-                let found = schema.field(*i).data_type();
-                if !convert::accepts(column.kind, found) {
-                    return Err(LoadError::UnsupportedType {
-                        path: path.into(),
-                        column: column.source,
-                        found: found.to_string(),
-                        expected: convert::expected(column.kind),
-                    });
-                }
-            }
-        }
-        Ok(found.matched)
-    }
-
-    fn find_columns(&self, path: &str, schema: &Schema) -> Result<Found, LoadError> {
+    /// The file's top-level column of each of this dataset's columns (by name, ignoring case),
+    /// and the required ones it lacks.
+    pub fn find_columns(&self, schema: &Schema) -> Result<Found, Unrecognized> {
         let mut matched = Vec::with_capacity(self.columns.len());
         let mut missing = Vec::new();
         for column in self.columns {
@@ -202,8 +191,7 @@ impl Dataset {
                 .filter(|(_, f)| f.name().eq_ignore_ascii_case(column.source));
             let hit = hits.next();
             if hits.next().is_some() {
-                return Err(LoadError::AmbiguousColumn {
-                    path: path.into(),
+                return Err(Unrecognized::DuplicateColumn {
                     column: column.source,
                 });
             }
@@ -216,9 +204,25 @@ impl Dataset {
     }
 }
 
-struct Found {
-    matched: Vec<Option<usize>>,
-    missing: Vec<&'static str>,
+pub struct Found {
+    /// For each column of the dataset, the file's column (None: absent).
+    pub matched: Vec<Option<usize>>,
+    /// The required columns the file lacks.
+    pub missing: Vec<&'static str>,
+}
+
+/// Why a file is no dataset's (the reader turns it into its error).
+#[derive(Debug, PartialEq, Eq)]
+pub enum Unrecognized {
+    /// It lacks columns of every dataset; these are those of the closest.
+    Closest {
+        dataset: &'static Dataset,
+        missing: Vec<&'static str>,
+    },
+    /// It has the columns of several datasets, none including the others'.
+    Ambiguous { candidates: Vec<&'static str> },
+    /// Two of its columns have a dataset column's name, ignoring case.
+    DuplicateColumn { column: &'static str },
 }
 
 /// Which dataset a file is, from its columns (the name is no evidence: users rename files).
@@ -226,11 +230,11 @@ struct Found {
 /// several, the one whose columns include all the others' wins (a high-volume FHV file also has
 /// every column an FHV file requires). Otherwise it is refused: with the closest dataset's missing
 /// columns, or as ambiguous.
-pub fn recognize(path: &str, schema: &Schema) -> Result<&'static Dataset, LoadError> {
+pub fn recognize(schema: &Schema) -> Result<&'static Dataset, Unrecognized> {
     let mut complete: Vec<(&'static Dataset, Vec<usize>)> = Vec::new();
     let mut closest: Option<(&'static Dataset, Vec<&'static str>, usize)> = None;
     for &d in &ALL {
-        let found = d.find_columns(path, schema)?;
+        let found = d.find_columns(schema)?;
         let hits: Vec<usize> = found.matched.iter().flatten().copied().collect();
         if found.missing.is_empty() {
             complete.push((d, hits));
@@ -250,16 +254,10 @@ pub fn recognize(path: &str, schema: &Schema) -> Result<&'static Dataset, LoadEr
     match (widest, complete.len()) {
         (Some((d, _)), _) => Ok(d),
         (None, 0) => {
-            let (d, missing, _) = closest.expect("four datasets");
-            Err(LoadError::WrongDataset {
-                path: path.into(),
-                dataset: d,
-                missing,
-                forced: false,
-            })
+            let (dataset, missing, _) = closest.expect("four datasets");
+            Err(Unrecognized::Closest { dataset, missing })
         }
-        (None, _) => Err(LoadError::AmbiguousDataset {
-            path: path.into(),
+        (None, _) => Err(Unrecognized::Ambiguous {
             candidates: complete.iter().map(|(d, _)| d.name).collect(),
         }),
     }
@@ -324,11 +322,11 @@ mod tests {
     fn each_dataset_is_recognized_by_its_own_columns() {
         for d in ALL {
             let names: Vec<&str> = d.columns.iter().map(|c| c.source).collect();
-            assert_eq!(recognize("/f", &schema(&names)).unwrap().name, d.name);
+            assert_eq!(recognize(&schema(&names)).unwrap().name, d.name);
             // Only the required ones, in upper case: still recognized.
             let upper: Vec<String> = required(d).iter().map(|n| n.to_uppercase()).collect();
             let upper: Vec<&str> = upper.iter().map(String::as_str).collect();
-            assert_eq!(recognize("/f", &schema(&upper)).unwrap().name, d.name);
+            assert_eq!(recognize(&schema(&upper)).unwrap().name, d.name);
         }
     }
 
@@ -337,10 +335,8 @@ mod tests {
         // Most of a green file: the closest is green, and its missing columns are named.
         let mut names = required(&GREEN);
         names.retain(|n| *n != "lpep_dropoff_datetime");
-        match recognize("/f", &schema(&names)).unwrap_err() {
-            LoadError::WrongDataset {
-                dataset, missing, ..
-            } => {
+        match recognize(&schema(&names)).unwrap_err() {
+            Unrecognized::Closest { dataset, missing } => {
                 assert_eq!(dataset.name, "green");
                 assert_eq!(missing, ["lpep_dropoff_datetime"]);
             }
@@ -349,8 +345,8 @@ mod tests {
         // Yellow's and green's columns at once: neither includes the other.
         let mut both = required(&YELLOW);
         both.extend(["lpep_pickup_datetime", "lpep_dropoff_datetime"]);
-        match recognize("/f", &schema(&both)).unwrap_err() {
-            LoadError::AmbiguousDataset { candidates, .. } => {
+        match recognize(&schema(&both)).unwrap_err() {
+            Unrecognized::Ambiguous { candidates } => {
                 assert_eq!(candidates, ["yellow", "green"]);
             }
             other => panic!("{other:?}"),

@@ -1,7 +1,6 @@
 //! Yellow taxi trips (`yellow_tripdata_YYYY-MM.parquet`, from 2011 in this layout).
 
-use super::{col, req, Dataset, Service, COLUMN_DEFAULTS};
-use crate::trip::{Column, Kind};
+use super::{col, req, Column, Dataset, Kind, Service, COLUMN_DEFAULTS};
 
 /// The 20 columns of a 2025 yellow trip file, in the TLC's order. The order is part of the row
 /// hash encoding: never reorder, only append (with a new encoding byte).

@@ -26,7 +26,7 @@ pub mod thrift;
 use rayon::prelude::*;
 
 use crate::convert;
-use crate::dataset::{self, Dataset};
+use crate::dataset::{self, Dataset, Unrecognized};
 use crate::error::{LoadError, ValueError};
 use crate::partition::Partition;
 use crate::threads;
@@ -492,15 +492,54 @@ fn guarded<T>(path: &str, f: impl FnOnce() -> T) -> Result<T, LoadError> {
 }
 
 /// The file's dataset (`dataset`, or the one its columns say) and, for each of its columns, the
-/// index of the file's top-level column with that name (ignoring case).
+/// index of the file's top-level column with that name (ignoring case), after checking that
+/// every required column is there with a type it can be read as.
 fn match_columns(
     path: &str,
     schema: &Schema,
     dataset: Option<&'static Dataset>,
 ) -> Result<(&'static Dataset, Vec<Option<usize>>), LoadError> {
+    let refused = |u: Unrecognized| match u {
+        Unrecognized::Closest { dataset, missing } => LoadError::WrongDataset {
+            path: path.into(),
+            dataset,
+            missing,
+            forced: false,
+        },
+        Unrecognized::Ambiguous { candidates } => LoadError::AmbiguousDataset {
+            path: path.into(),
+            candidates,
+        },
+        Unrecognized::DuplicateColumn { column } => LoadError::AmbiguousColumn {
+            path: path.into(),
+            column,
+        },
+    };
     let dataset = match dataset {
         Some(d) => d,
-        None => dataset::recognize(path, schema)?,
+        None => dataset::recognize(schema).map_err(refused)?,
     };
-    Ok((dataset, dataset.match_columns(path, schema)?))
+    let found = dataset.find_columns(schema).map_err(refused)?;
+    if !found.missing.is_empty() {
+        return Err(LoadError::WrongDataset {
+            path: path.into(),
+            dataset,
+            missing: found.missing,
+            forced: true,
+        });
+    }
+    for (column, hit) in dataset.columns.iter().zip(&found.matched) {
+        if let Some(i) = hit {
+            let found = schema.field(*i).data_type();
+            if !convert::accepts(column.kind, found) {
+                return Err(LoadError::UnsupportedType {
+                    path: path.into(),
+                    column: column.source,
+                    found: found.to_string(),
+                    expected: convert::expected(column.kind),
+                });
+            }
+        }
+    }
+    Ok((dataset, found.matched))
 }
