@@ -6,21 +6,7 @@ use pgrx::prelude::*;
 
 use taxi_core::trip::TripBatch;
 
-/// Positions of yellow's columns (`taxi_core::dataset::YELLOW`), for tests that edit trips.
-pub mod idx {
-    pub const VENDOR_ID: usize = 0;
-    pub const PICKUP: usize = 1;
-    pub const DROPOFF: usize = 2;
-    pub const TRIP_DISTANCE: usize = 4;
-    pub const RATECODE_ID: usize = 5;
-    pub const STORE_AND_FWD_FLAG: usize = 6;
-    pub const PU_LOCATION_ID: usize = 7;
-    pub const DO_LOCATION_ID: usize = 8;
-    pub const PAYMENT_TYPE: usize = 9;
-    pub const FARE_AMOUNT: usize = 10;
-    pub const TIP_AMOUNT: usize = 13;
-    pub const TOTAL_AMOUNT: usize = 16;
-}
+pub use taxi_core::dataset::yellow::idx;
 use taxi_gen::{self as generate, write_parquet, Vintage};
 
 pub const FIXTURE_DIR: &str = "/tmp/taxi_loader_fixtures";

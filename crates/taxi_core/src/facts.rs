@@ -293,16 +293,7 @@ mod tests {
     use crate::calendar::days_from_civil;
     use crate::dataset::YELLOW;
 
-    mod idx {
-        pub const VENDOR_ID: usize = 0;
-        pub const PICKUP: usize = 1;
-        pub const RATECODE_ID: usize = 5;
-        pub const PU_LOCATION_ID: usize = 7;
-        pub const DO_LOCATION_ID: usize = 8;
-        pub const PAYMENT_TYPE: usize = 9;
-        pub const FARE_AMOUNT: usize = 10;
-        pub const TIP_AMOUNT: usize = 13;
-    }
+    use crate::dataset::yellow::idx;
 
     fn dims() -> Dims {
         Dims::new(

@@ -240,16 +240,9 @@ mod tests {
 
     #[test]
     fn each_flag_on_exactly_its_rows() {
+        use crate::dataset::yellow::idx;
         use crate::dataset::YELLOW;
         use crate::trip::Values;
-        mod idx {
-            pub const PICKUP: usize = 1;
-            pub const DROPOFF: usize = 2;
-            pub const TRIP_DISTANCE: usize = 4;
-            pub const PU_LOCATION_ID: usize = 7;
-            pub const DO_LOCATION_ID: usize = 8;
-            pub const FARE_AMOUNT: usize = 10;
-        }
         const JAN: i64 = 1_704_067_200_000_000; // 2024-01-01 00:00 UTC, in µs
         const H: i64 = 3_600_000_000;
         let mut b = TripBatch::empty(&YELLOW, 0);

@@ -12,26 +12,9 @@ pub use vintage::Vintage;
 pub use write::{write_one_page, write_parquet};
 
 use taxi_core::calendar::{days_from_civil, US_PER_DAY, US_PER_SEC};
+use taxi_core::dataset::yellow::idx;
 use taxi_core::dataset::{Dataset, YELLOW};
 use taxi_core::trip::{TripBatch, Values};
-
-/// Positions of yellow's columns (`taxi_core::dataset::YELLOW`), which the yellow generator fills.
-mod idx {
-    pub const VENDOR_ID: usize = 0;
-    pub const PICKUP: usize = 1;
-    pub const DROPOFF: usize = 2;
-    pub const PASSENGER_COUNT: usize = 3;
-    pub const TRIP_DISTANCE: usize = 4;
-    pub const RATECODE_ID: usize = 5;
-    pub const STORE_AND_FWD_FLAG: usize = 6;
-    pub const PU_LOCATION_ID: usize = 7;
-    pub const DO_LOCATION_ID: usize = 8;
-    pub const PAYMENT_TYPE: usize = 9;
-    pub const FARE_AMOUNT: usize = 10;
-    pub const CONGESTION_SURCHARGE: usize = 17;
-    pub const AIRPORT_FEE: usize = 18;
-    pub const CBD_CONGESTION_FEE: usize = 19;
-}
 
 /// What to generate. `Default` is a clean-ish 2024-01 yellow month of 10,000 rows.
 #[derive(Debug, Clone)]

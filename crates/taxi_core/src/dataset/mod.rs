@@ -7,7 +7,7 @@
 mod fhv;
 mod fhvhv;
 mod green;
-mod yellow;
+pub mod yellow;
 
 use arrow::datatypes::Schema;
 

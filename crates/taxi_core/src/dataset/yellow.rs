@@ -58,3 +58,54 @@ pub static YELLOW: Dataset = Dataset {
     service: Service::Fixed(1),
     ..COLUMN_DEFAULTS
 };
+
+/// Positions of yellow's columns, for code that builds yellow trips by hand: the generator and
+/// tests. The load itself finds columns by name (`Dataset::column`), whatever the dataset.
+pub mod idx {
+    pub const VENDOR_ID: usize = 0;
+    pub const PICKUP: usize = 1;
+    pub const DROPOFF: usize = 2;
+    pub const PASSENGER_COUNT: usize = 3;
+    pub const TRIP_DISTANCE: usize = 4;
+    pub const RATECODE_ID: usize = 5;
+    pub const STORE_AND_FWD_FLAG: usize = 6;
+    pub const PU_LOCATION_ID: usize = 7;
+    pub const DO_LOCATION_ID: usize = 8;
+    pub const PAYMENT_TYPE: usize = 9;
+    pub const FARE_AMOUNT: usize = 10;
+    pub const TIP_AMOUNT: usize = 13;
+    pub const TOTAL_AMOUNT: usize = 16;
+    pub const CONGESTION_SURCHARGE: usize = 17;
+    pub const AIRPORT_FEE: usize = 18;
+    pub const CBD_CONGESTION_FEE: usize = 19;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_name_their_columns() {
+        for (at, name) in [
+            (idx::VENDOR_ID, "vendorid"),
+            (idx::PICKUP, "tpep_pickup_datetime"),
+            (idx::DROPOFF, "tpep_dropoff_datetime"),
+            (idx::PASSENGER_COUNT, "passenger_count"),
+            (idx::TRIP_DISTANCE, "trip_distance"),
+            (idx::RATECODE_ID, "ratecodeid"),
+            (idx::STORE_AND_FWD_FLAG, "store_and_fwd_flag"),
+            (idx::PU_LOCATION_ID, "pulocationid"),
+            (idx::DO_LOCATION_ID, "dolocationid"),
+            (idx::PAYMENT_TYPE, "payment_type"),
+            (idx::FARE_AMOUNT, "fare_amount"),
+            (idx::TIP_AMOUNT, "tip_amount"),
+            (idx::TOTAL_AMOUNT, "total_amount"),
+            (idx::CONGESTION_SURCHARGE, "congestion_surcharge"),
+            (idx::AIRPORT_FEE, "airport_fee"),
+            (idx::CBD_CONGESTION_FEE, "cbd_congestion_fee"),
+        ] {
+            assert_eq!(YELLOW.column(name), Some(at), "{name}");
+        }
+        assert_eq!((YELLOW.pickup, YELLOW.dropoff), (idx::PICKUP, idx::DROPOFF));
+    }
+}

@@ -147,19 +147,7 @@ mod tests {
     use super::*;
     use crate::dataset::{ALL, YELLOW};
 
-    fn at(name: &str) -> usize {
-        YELLOW.column(name).unwrap()
-    }
-
-    mod idx {
-        pub const VENDOR_ID: usize = 0;
-        pub const PICKUP: usize = 1;
-        pub const DROPOFF: usize = 2;
-        pub const PASSENGER_COUNT: usize = 3;
-        pub const TRIP_DISTANCE: usize = 4;
-        pub const STORE_AND_FWD_FLAG: usize = 6;
-        pub const FARE_AMOUNT: usize = 10;
-    }
+    use crate::dataset::yellow::idx;
 
     fn one_row() -> TripBatch {
         let mut b = TripBatch::empty(&YELLOW, 1);
@@ -173,17 +161,6 @@ mod tests {
         b.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![Some("N".into())]);
         b.columns[idx::FARE_AMOUNT] = Values::Money(vec![Some(-1210)]);
         b
-    }
-
-    #[test]
-    fn yellow_positions_are_its_columns() {
-        assert_eq!(at("vendorid"), idx::VENDOR_ID);
-        assert_eq!(at("tpep_pickup_datetime"), idx::PICKUP);
-        assert_eq!(at("tpep_dropoff_datetime"), idx::DROPOFF);
-        assert_eq!(at("passenger_count"), idx::PASSENGER_COUNT);
-        assert_eq!(at("trip_distance"), idx::TRIP_DISTANCE);
-        assert_eq!(at("store_and_fwd_flag"), idx::STORE_AND_FWD_FLAG);
-        assert_eq!(at("fare_amount"), idx::FARE_AMOUNT);
     }
 
     #[test]
