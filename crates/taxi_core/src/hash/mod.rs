@@ -71,16 +71,15 @@ pub fn hash_batch(batch: &TripBatch) -> Vec<RowHash> {
         .into_par_iter()
         .with_min_len(1024)
         .map_init(
-            || Vec::with_capacity(256),
-            |buf, row| {
-                let mut fixed = [0u8; FIXED];
-                match encode_row_fixed(batch, row, &mut fixed) {
-                    Some(len) => Sha256::digest(&fixed[..len]).into(),
-                    None => {
-                        buf.clear();
-                        encode_row(batch, row, buf);
-                        Sha256::digest(&buf[..]).into()
-                    }
+            // One stack buffer per worker, not one zeroed per row: each row overwrites the bytes
+            // it uses, and only those are hashed.
+            || (Vec::with_capacity(256), [0u8; FIXED]),
+            |(buf, fixed), row| match encode_row_fixed(batch, row, fixed) {
+                Some(len) => Sha256::digest(&fixed[..len]).into(),
+                None => {
+                    buf.clear();
+                    encode_row(batch, row, buf);
+                    Sha256::digest(&buf[..]).into()
                 }
             },
         )
