@@ -38,8 +38,6 @@ pub struct Run {
     max_rejected: Option<u64>,
     /// With `replace`, when the file is a new version of its name: what it replaces.
     pub replacing: Option<Replacement>,
-    /// The dataset the caller named (None: the file's columns say).
-    pub dataset: Option<&'static Dataset>,
     /// The file's dataset, once the reader recognized it.
     recognized: Option<&'static Dataset>,
 }
@@ -223,7 +221,6 @@ pub fn begin(
         path: path.to_string(),
         max_rejected,
         replacing: None,
-        dataset,
         recognized: None,
     };
     Ok((

@@ -129,7 +129,8 @@ fn load_into(
     threads::configure(settings.workers);
     // Declared before the pipeline, so it drops after it: the pipeline's threads are joined first.
     let _pool = threads::PoolGuard;
-    let reader = TripReader::open_source(source, run.dataset, chunk_size, &mut Work::default())?;
+    let reader =
+        TripReader::open_source(source, settings.dataset, chunk_size, &mut Work::default())?;
     let dataset = reader.dataset();
     run.recognized(dataset);
     let file_rows = reader.total_rows();
