@@ -221,12 +221,12 @@ BEGIN
             INTO trips_dropped, ids;
         EXECUTE format('DROP TABLE %s', trips_part);
         dropped := dropped + 1;
+        keys := ARRAY(SELECT s.service_key FROM taxi.dim_service s WHERE s.dataset = d.name);
         IF facts_part IS NOT NULL AND others THEN
-            keys := ARRAY(SELECT s.service_key FROM taxi.dim_service s WHERE s.dataset = d.name);
             EXECUTE format('DELETE FROM %s WHERE service_key = ANY ($1)', facts_part) USING keys;
             GET DIAGNOSTICS facts_dropped = ROW_COUNT;
         ELSIF facts_part IS NOT NULL THEN
-            keys := ARRAY(SELECT s.service_key FROM taxi.dim_service s WHERE s.dataset = d.name);
+            -- The whole fact partition goes below: its facts of this dataset are counted.
             EXECUTE format('SELECT count(*) FROM %s WHERE service_key = ANY ($1)', facts_part)
                 INTO facts_dropped USING keys;
         END IF;

@@ -1,4 +1,4 @@
-//! taxi_loader: loads NYC TLC yellow-taxi parquet files into PostgreSQL, each trip exactly once.
+//! taxi_loader: loads NYC TLC trip parquet files (every dataset) into PostgreSQL, each trip exactly once.
 //!
 //! This crate is the glue between PostgreSQL and the pgrx-free core (`taxi_core`), in layers that
 //! import one way only:

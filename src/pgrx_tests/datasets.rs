@@ -26,6 +26,19 @@ mod tests {
         Spi::get_one::<String>(sql).unwrap().unwrap()
     }
 
+    /// `text` with `$1` bound to `value`.
+    fn text_of(sql: &str, value: &str) -> String {
+        Spi::get_one_with_args::<String>(sql, &[value.into()])
+            .unwrap()
+            .unwrap()
+    }
+
+    fn count_of(sql: &str, value: &str) -> i64 {
+        Spi::get_one_with_args::<i64>(sql, &[value.into()])
+            .unwrap()
+            .unwrap()
+    }
+
     /// The tables are what the dataset descriptions say: every column, in order, with its type
     /// and NOT NULL where the description requires a value; the registry names each table.
     #[pg_test]
@@ -47,17 +60,17 @@ mod tests {
                 }))
                 .chain(["quality_flags smallint true".to_string()])
                 .collect();
-            let got = text(&format!(
+            let got = text_of(
                 "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull, ', ' ORDER BY attnum)
-                 FROM pg_attribute WHERE attrelid = '{}'::regclass AND attnum > 0 AND NOT attisdropped",
-                d.qualified()
-            ));
+                 FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
+                &d.qualified(),
+            );
             assert_eq!(got, want.join(", "), "{}", d.name);
             assert_eq!(
-                text(&format!(
-                    "SELECT trip_table::text || ' ' || title FROM taxi.dataset WHERE name = '{}'",
+                text_of(
+                    "SELECT trip_table::text || ' ' || title FROM taxi.dataset WHERE name = $1",
                     d.name
-                )),
+                ),
                 format!("{} {}", d.qualified(), d.title)
             );
             let key = text(&format!(
@@ -72,9 +85,10 @@ mod tests {
         // The services the facts use are the description's.
         for (license, key) in taxi_core::dataset::LICENSES {
             assert_eq!(
-                count(&format!(
-                    "SELECT service_key FROM taxi.dim_service WHERE license = '{license}'"
-                )),
+                count_of(
+                    "SELECT service_key::bigint FROM taxi.dim_service WHERE license = $1",
+                    license
+                ),
                 key as i64
             );
         }
@@ -86,11 +100,11 @@ mod tests {
     fn the_real_green_month_loads_exactly() {
         wait_for_other_loads();
         assert_eq!(rows_per_table(), "yellow:0 green:0 fhv:0 fhvhv:0");
-        let row = text(&format!(
+        let row = text_of(
             "SELECT concat_ws(' ', load_id, rows_read, rows_inserted, rows_duplicate, rows_rejected, dataset)
-             FROM taxi_load('{}', 10000)",
-            fixture(GREEN)
-        ));
+             FROM taxi_load($1, 10000)",
+            &fixture(GREEN),
+        );
         let (load_id, row) = row.split_once(' ').unwrap();
         assert_eq!(row, "56551 56551 0 0 green");
         // Computed with pyarrow from the file (money rounded to cents).
@@ -164,10 +178,11 @@ mod tests {
                 2024,
             );
             let pandas = write_trips(&format!("pandas_{}.parquet", d.name), &trips, 2023);
-            let row = text(&format!(
+            let row = text_of(
                 "SELECT concat_ws(' ', rows_read, rows_inserted, rows_rejected, dataset)
-                 FROM taxi_load('{official}', 1000)"
-            ));
+                 FROM taxi_load($1, 1000)",
+                &official,
+            );
             assert_eq!(row, format!("3000 {} 0 {}", distinct(&trips), d.name));
             let again = load(&pandas, 700);
             assert_eq!((again.inserted, again.duplicate), (0, 3000), "{}", d.name);
@@ -285,9 +300,10 @@ mod tests {
         assert!(e.ends_with("Say which it is: dataset => 'yellow'."), "{e}");
         assert_eq!(fingerprint(), before);
         // Named, it loads as that dataset.
-        let row = text(&format!(
-            "SELECT rows_inserted || ' ' || dataset FROM taxi_load('{both}', dataset => 'green')"
-        ));
+        let row = text_of(
+            "SELECT rows_inserted || ' ' || dataset FROM taxi_load($1, dataset => 'green')",
+            &both,
+        );
         assert!(row.ends_with(" green"), "{row}");
     }
 
@@ -309,9 +325,10 @@ mod tests {
             )
             .unwrap();
         }
-        let rows = text(&format!(
-            "SELECT string_agg(status || ':' || dataset, ' ' ORDER BY file) FROM taxi_load_dir('{dir}')"
-        ));
+        let rows = text_of(
+            "SELECT string_agg(status || ':' || dataset, ' ' ORDER BY file) FROM taxi_load_dir($1)",
+            &dir,
+        );
         assert_eq!(
             rows,
             "succeeded:fhv succeeded:fhvhv succeeded:green succeeded:yellow"
@@ -365,7 +382,7 @@ mod tests {
         let path = write_trips("hv_flags.parquet", &trips, 2024);
         // The load's own history row (a load of an earlier test may still be finishing).
         let flags_of = |path: &str| {
-            let load_id = count(&format!("SELECT load_id FROM taxi_load('{path}', 1000)"));
+            let load_id = count_of("SELECT load_id FROM taxi_load($1, 1000)", path);
             text(&format!(
                 "SELECT flag_counts::text FROM taxi.load_runs WHERE load_id = {load_id}"
             ))
@@ -402,9 +419,10 @@ mod tests {
             generate::write_parquet(&path, &first, &Vintage::of_year(2024), 1000).unwrap();
             load(&path, 700);
             generate::write_parquet(&path, &second, &Vintage::of_year(2024), 1000).unwrap();
-            let removed = count(&format!(
-                "SELECT rows_removed FROM taxi_load('{path}', 700, replace => true)"
-            ));
+            let removed = count_of(
+                "SELECT rows_removed FROM taxi_load($1, 700, replace => true)",
+                &path,
+            );
             let mut want: Vec<String> = taxi_core::hash::hash_batch(&second)
                 .iter()
                 .map(|h| taxi_core::hash::hex(h))

@@ -215,4 +215,84 @@ mod tests {
         let e = sql_error("SELECT * FROM taxi_load_months('https://h/x.parquet', '2018-01-01')");
         assert!(e.starts_with("22023: "), "{e}");
     }
+
+    /// A green and an FHV template: each month is recognized and stored as its dataset, and
+    /// `dataset =>` forces one for every month of the range.
+    #[pg_test]
+    fn months_of_other_datasets() {
+        for (name, d, month, seed) in [
+            ("green", &taxi_core::dataset::GREEN, 8, 81),
+            ("fhv", &taxi_core::dataset::FHV, 9, 91),
+        ] {
+            let file = format!("months/{name}_tripdata_2018-{month:02}.parquet");
+            std::fs::create_dir_all(std::path::Path::new(&scratch(&file)).parent().unwrap())
+                .unwrap();
+            let trips = taxi_gen::generate(&Options {
+                dataset: d,
+                rows: 1500,
+                year: 2018,
+                month,
+                seed,
+                duplicate_rate: 0.0,
+                messy_rate: 0.0,
+                ..Options::default()
+            });
+            write_trips(&file, &trips, 2018);
+        }
+        allow(&server().url("ok", "months/"));
+        let run = |template: &str, from: &str, to: &str, dataset: Option<&str>| {
+            Spi::connect(|c| {
+                c.select(
+                    "SELECT regexp_replace(file, '^.*/', '') || ' ' || status || ' '
+                            || coalesce(dataset, '-') || ' ' || coalesce(rows_inserted, 0)
+                       FROM taxi_load_months($1, $2::date, $3::date, dataset => $4)",
+                    None,
+                    &[
+                        server().url("ok", template).as_str().into(),
+                        from.into(),
+                        to.into(),
+                        dataset.into(),
+                    ],
+                )
+                .unwrap()
+                .map(|r| r.get::<String>(1).unwrap().unwrap())
+                .collect::<Vec<_>>()
+            })
+        };
+        assert_eq!(
+            run(
+                "months/green_tripdata_{yyyy}-{mm}.parquet",
+                "2018-08-01",
+                "2018-08-01",
+                None
+            ),
+            ["green_tripdata_2018-08.parquet succeeded green 1500"]
+        );
+        // Forced: the FHV month loads as FHV; the same range forced as green is refused.
+        let forced = run(
+            "months/fhv_tripdata_{yyyy}-{mm}.parquet",
+            "2018-09-01",
+            "2018-09-01",
+            Some("green"),
+        );
+        assert_eq!(forced.len(), 1);
+        assert!(
+            forced[0].starts_with("fhv_tripdata_2018-09.parquet failed"),
+            "{forced:?}"
+        );
+        assert_eq!(
+            run(
+                "months/fhv_tripdata_{yyyy}-{mm}.parquet",
+                "2018-09-01",
+                "2018-09-01",
+                Some("fhv")
+            ),
+            ["fhv_tripdata_2018-09.parquet succeeded fhv 1500"]
+        );
+        assert_eq!(
+            count("SELECT count(*) FROM taxi.green_taxi_trips WHERE lpep_pickup_datetime >= '2018-08-01' AND lpep_pickup_datetime < '2018-09-01'")
+                + count("SELECT count(*) FROM taxi.fhv_trips WHERE pickup_datetime >= '2018-09-01' AND pickup_datetime < '2018-10-01'"),
+            3000
+        );
+    }
 }
