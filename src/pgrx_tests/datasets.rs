@@ -63,7 +63,7 @@ mod tests {
             let got = text_of(
                 "SELECT string_agg(attname || ' ' || format_type(atttypid, atttypmod) || ' ' || attnotnull, ', ' ORDER BY attnum)
                  FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped",
-                &d.qualified(),
+                d.qualified(),
             );
             assert_eq!(got, want.join(", "), "{}", d.name);
             assert_eq!(
