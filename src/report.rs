@@ -18,6 +18,7 @@ fn sqlstate(class: Class) -> PgSqlErrorCode {
         Class::DatatypeMismatch => ERRCODE_DATATYPE_MISMATCH,
         Class::NumericValueOutOfRange => ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
         Class::DatetimeFieldOverflow => ERRCODE_DATETIME_FIELD_OVERFLOW,
+        Class::InvalidDatetimeFormat => ERRCODE_INVALID_DATETIME_FORMAT,
         Class::NotNullViolation => ERRCODE_NOT_NULL_VIOLATION,
         Class::CharacterNotInRepertoire => ERRCODE_CHARACTER_NOT_IN_REPERTOIRE,
         Class::InvalidParameterValue => ERRCODE_INVALID_PARAMETER_VALUE,

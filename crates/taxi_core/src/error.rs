@@ -25,8 +25,10 @@ pub enum Class {
     DatatypeMismatch,
     /// 22003: a number does not fit its column (or is not a whole number where one is needed).
     NumericValueOutOfRange,
-    /// 22008: a timestamp PostgreSQL cannot hold.
+    /// 22008: a timestamp PostgreSQL cannot hold (or an impossible date or time of day).
     DatetimeFieldOverflow,
+    /// 22007: text that is not a timestamp.
+    InvalidDatetimeFormat,
     /// 23502: NULL in a column that requires a value.
     NotNullViolation,
     /// 22021: text PostgreSQL cannot hold (a NUL byte).
@@ -61,7 +63,7 @@ pub enum Class {
 }
 
 impl Class {
-    pub const ALL: [Class; 24] = [
+    pub const ALL: [Class; 25] = [
         Class::UndefinedFile,
         Class::WrongObjectType,
         Class::InsufficientPrivilege,
@@ -71,6 +73,7 @@ impl Class {
         Class::DatatypeMismatch,
         Class::NumericValueOutOfRange,
         Class::DatetimeFieldOverflow,
+        Class::InvalidDatetimeFormat,
         Class::NotNullViolation,
         Class::CharacterNotInRepertoire,
         Class::InvalidParameterValue,
@@ -99,6 +102,7 @@ impl Class {
             Class::DatatypeMismatch => "42804",
             Class::NumericValueOutOfRange => "22003",
             Class::DatetimeFieldOverflow => "22008",
+            Class::InvalidDatetimeFormat => "22007",
             Class::NotNullViolation => "23502",
             Class::CharacterNotInRepertoire => "22021",
             Class::InvalidParameterValue => "22023",

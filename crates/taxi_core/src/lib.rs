@@ -19,6 +19,7 @@ pub mod error;
 pub mod facts;
 pub mod files;
 pub mod hash;
+pub mod locate;
 pub mod partition;
 pub mod payload;
 pub mod policy;

@@ -16,7 +16,7 @@ fn tmp(name: &str) -> String {
 /// The years a dataset's files exist, sampled across the layouts the generator knows.
 fn years(d: &Dataset) -> &'static [i32] {
     match d.name {
-        "yellow" => &[2011, 2015, 2019, 2023, 2025],
+        "yellow" => &[2009, 2010, 2011, 2015, 2019, 2023, 2025],
         "green" => &[2014, 2019, 2021, 2025],
         "fhv" => &[2015, 2018, 2020, 2025],
         _ => &[2019, 2021, 2023, 2025],

@@ -266,24 +266,46 @@ fn bad_files_get_their_own_errors() {
     }
 }
 
+/// Text timestamps (yellow 2009–2010 write them) read as wall-clock time, whatever the
+/// dataset; a malformed one rejects its row alone.
 #[test]
-fn a_string_timestamp_column_is_a_type_error() {
+fn a_string_timestamp_column_is_read_and_bad_values_reject_their_rows() {
     let src = fixture("yellow_tripdata_2025-01_sample5.parquet");
+    let want = read_all(&src, 100);
     let path = tmp("string_ts.parquet");
-    let strings = Arc::new(StringArray::from(vec!["2025-01-01 00:00:00"; 5]));
+    let pickups: Vec<Option<String>> = match &want.columns[1] {
+        Values::Timestamp(v) => v
+            .iter()
+            .map(|o| o.map(taxi_gen::legacy::text_time))
+            .collect(),
+        _ => unreachable!(),
+    };
+    let strings = Arc::new(StringArray::from(pickups.clone()));
     taxi_core::read::rewrite::replace_column(&src, &path, "tpep_pickup_datetime", strings);
-    let e = error_of(&path);
-    assert!(
-        matches!(
-            e,
-            LoadError::UnsupportedType {
-                column: "tpep_pickup_datetime",
-                ..
-            }
-        ),
-        "{e:?}"
+    assert_eq!(read_all(&path, 100), want);
+    let mut bad = pickups;
+    bad[1] = Some("2025-01-01 00:18".into());
+    bad[3] = Some("2025-02-30 00:00:00".into());
+    taxi_core::read::rewrite::replace_column(
+        &src,
+        &path,
+        "tpep_pickup_datetime",
+        Arc::new(StringArray::from(bad)),
     );
-    assert_eq!(e.class().sqlstate(), "42804");
+    let read = read_all(&path, 100);
+    assert_eq!(read.len(), 3);
+    let reasons: Vec<(u64, &str)> = read
+        .rejected
+        .iter()
+        .map(|r| (r.row, r.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (2, "tpep_pickup_datetime: is not a timestamp like 2009-01-04 02:52:00 (2025-01-01 00:18)"),
+            (4, "tpep_pickup_datetime: is not a date (month 1–12, day within the month) (2025-02-30 00:00:00)")
+        ]
+    );
 }
 
 /// The months a load locks and inspects are those the full read finds, row for row, in every

@@ -4,6 +4,7 @@
 //! (through the `taxi_gen` binary). pgrx-free.
 
 pub mod corrupt;
+pub mod legacy;
 mod others;
 mod vintage;
 mod write;
@@ -166,13 +167,17 @@ fn trip(
     let mut distance = ((minutes / 60.0 * mph) * 100.0).round() / 100.0;
     let mut dropoff = pickup + (minutes * 60.0) as i64 * US_PER_SEC;
 
+    // 2009–2010: vendor names (DDS is 3), coordinates instead of zones, no Flex Fare.
+    let legacy = year <= 2010;
     let vendors: &[(i16, u32)] = if year >= 2025 {
         &[(1, 25), (2, 72), (6, 2), (7, 1)]
+    } else if legacy {
+        &[(1, 45), (2, 50), (3, 5)]
     } else {
         &[(1, 30), (2, 70)]
     };
     let vendor = rng.pick(vendors);
-    let flex = rng.chance(opts.null_rate);
+    let flex = !legacy && rng.chance(opts.null_rate);
     let payment = if flex {
         0
     } else {
@@ -181,6 +186,7 @@ fn trip(
     let ratecode = rng.pick(&[(1i16, 92), (2, 4), (3, 1), (4, 1), (5, 1), (99, 1)]);
     let mut pu = 1 + rng.below(263) as i16;
     let mut dz = 1 + rng.below(263) as i16;
+    let mut points = legacy.then(|| (point(rng), point(rng)));
     let airport_pickup = pu == 132 || pu == 138;
 
     let fare = cents(3.0 + 2.5 * distance + 0.5 * minutes);
@@ -240,6 +246,9 @@ fn trip(
         Some(Mess::UnknownZone) => {
             pu = 264;
             dz = if rng.chance(0.5) { 265 } else { dz };
+            if let Some((p, _)) = points.as_mut() {
+                *p = (0.0, 0.0);
+            }
         }
         Some(Mess::ZeroDistance) => distance = 0.0,
         Some(Mess::HugeDistance) => distance = 100_000.0 + (rng.below(10_000_000) as f64) / 100.0,
@@ -256,21 +265,77 @@ fn trip(
         (!flex).then(|| rng.pick(&[(1, 70), (2, 15), (3, 5), (4, 3), (5, 4), (6, 2), (0, 1)])),
     );
     out.columns[idx::TRIP_DISTANCE] = Values::Float(vec![Some(distance)]);
-    out.columns[idx::RATECODE_ID] = opt_int((!flex).then_some(ratecode));
+    // 2009's rate codes and flags are mostly empty.
+    let sparse = legacy && !rng.chance(0.1);
+    out.columns[idx::RATECODE_ID] = opt_int((!flex && !sparse).then_some(ratecode));
     let fwd = if rng.chance(0.005) { "Y" } else { "N" };
-    out.columns[idx::STORE_AND_FWD_FLAG] = Values::Text(vec![(!flex).then(|| fwd.into())]);
-    out.columns[idx::PU_LOCATION_ID] = int(pu);
-    out.columns[idx::DO_LOCATION_ID] = int(dz);
+    out.columns[idx::STORE_AND_FWD_FLAG] =
+        Values::Text(vec![(!flex && !sparse).then(|| fwd.into())]);
+    let float = |v: Option<f64>| Values::Float(vec![v]);
+    match points {
+        // The zones are what the load computes from the coordinates.
+        Some(((x1, y1), (x2, y2))) => {
+            let grid = taxi_zones::shipped();
+            out.columns[idx::PU_LOCATION_ID] = int(grid.zone(x1, y1));
+            out.columns[idx::DO_LOCATION_ID] = int(grid.zone(x2, y2));
+            out.columns[idx::PICKUP_LONGITUDE] = float(Some(x1));
+            out.columns[idx::PICKUP_LATITUDE] = float(Some(y1));
+            out.columns[idx::DROPOFF_LONGITUDE] = float(Some(x2));
+            out.columns[idx::DROPOFF_LATITUDE] = float(Some(y2));
+        }
+        None => {
+            out.columns[idx::PU_LOCATION_ID] = int(pu);
+            out.columns[idx::DO_LOCATION_ID] = int(dz);
+            for c in [
+                idx::PICKUP_LONGITUDE,
+                idx::PICKUP_LATITUDE,
+                idx::DROPOFF_LONGITUDE,
+                idx::DROPOFF_LATITUDE,
+            ] {
+                out.columns[c] = float(None);
+            }
+        }
+    }
     out.columns[idx::PAYMENT_TYPE] = int(payment);
     for (k, amount) in money.iter().enumerate() {
         let column = idx::FARE_AMOUNT + k;
         let optional_null =
             flex && (column == idx::CONGESTION_SURCHARGE || column == idx::AIRPORT_FEE);
-        let absent_in_year = (column == idx::CONGESTION_SURCHARGE && year < 2019)
+        let absent_in_year = (legacy && column == idx::IMPROVEMENT_SURCHARGE)
+            || (column == idx::CONGESTION_SURCHARGE && year < 2019)
             || (column == idx::AIRPORT_FEE && year < 2021)
             || (column == idx::CBD_CONGESTION_FEE && year < 2025);
         out.columns[column] = m((!optional_null && !absent_in_year).then_some(*amount));
     }
+}
+
+/// Where a 2009–2010 trip starts or ends: nine in ten in a zone (mostly Manhattan), the rest
+/// what the files also hold: points in the rivers and the bay, 0,0 and New Jersey. Six
+/// decimals, as the files have.
+fn point(rng: &mut Rng) -> (f64, f64) {
+    let six = |x: f64| (x * 1e6).round() / 1e6;
+    let manhattan = |rng: &mut Rng| (-74.02 + 0.09 * rng.unit(), 40.70 + 0.12 * rng.unit());
+    let city = |rng: &mut Rng| (-74.05 + 0.35 * rng.unit(), 40.57 + 0.30 * rng.unit());
+    let (lon, lat) = match rng.below(100) {
+        0..=89 => {
+            let mut p = (0.0, 0.0);
+            for _ in 0..50 {
+                p = if rng.chance(0.8) {
+                    manhattan(rng)
+                } else {
+                    city(rng)
+                };
+                if taxi_zones::shipped().zone(six(p.0), six(p.1)) != taxi_zones::UNKNOWN_ZONE {
+                    break;
+                }
+            }
+            p
+        }
+        90..=95 => city(rng),
+        96..=98 => (0.0, 0.0),
+        _ => (-74.20 + 0.10 * rng.unit(), 40.60 + 0.20 * rng.unit()),
+    };
+    (six(lon), six(lat))
 }
 
 #[cfg(test)]

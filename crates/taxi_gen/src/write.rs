@@ -43,7 +43,22 @@ fn write_parquet_with(
     let mut fields = Vec::new();
     let mut arrays: Vec<ArrayRef> = Vec::new();
     let dataset = trips.dataset;
+    if dataset.located.is_some() && crate::legacy::applies(vintage) {
+        for (name, array) in crate::legacy::columns(trips, vintage) {
+            fields.push(Field::new(name, array.data_type().clone(), true));
+            arrays.push(array);
+        }
+    }
     for (i, column) in dataset.columns.iter().enumerate() {
+        if dataset.located.is_some() {
+            // The older layouts are written above; later ones have no coordinates.
+            if crate::legacy::applies(vintage) {
+                break;
+            }
+            if i >= dataset.hashed_columns() {
+                continue;
+            }
+        }
         let values = &trips.columns[i];
         let all_null = (0..values.len()).all(|r| values.is_null(r));
         if column.name == "cbd_congestion_fee" && !vintage.has_cbd_fee && all_null {

@@ -1,6 +1,7 @@
 //! Arrow arrays of whatever physical type a file vintage uses → logical trip values.
 //! One file per logical kind. pgrx-free.
 
+mod codes;
 mod float;
 mod int;
 mod money;
@@ -14,8 +15,13 @@ use arrow::datatypes::DataType;
 use crate::error::{Class, ValueError};
 use crate::trip::{Column, Kind, Values};
 
-/// Whether a file column of type `dt` can be read as `kind`.
-pub fn accepts(kind: Kind, dt: &DataType) -> bool {
+/// Whether a file column of type `dt` can be read as `column`.
+pub fn accepts(column: &Column, dt: &DataType) -> bool {
+    native(column.kind, dt) || codes::accepts(column.codes, dt)
+}
+
+/// Whether `dt` can be read as `kind` without the column's older-layout codes.
+fn native(kind: Kind, dt: &DataType) -> bool {
     // A column typed `null` (all values missing) is valid for every kind.
     matches!(dt, DataType::Null)
         || match kind {
@@ -48,6 +54,10 @@ pub fn convert(column: &Column, array: &dyn Array, first_row: u64) -> Result<Val
             column: column.source,
             first_row,
         };
+        if !native(column.kind, array.data_type()) {
+            return codes::convert(column.codes, array, cx)
+                .and_then(|v| required(column, v, first_row));
+        }
         match column.kind {
             Kind::Int => Values::Int(int::convert(array, cx)?),
             Kind::BigInt => Values::BigInt(int::convert(array, cx)?),
@@ -57,6 +67,10 @@ pub fn convert(column: &Column, array: &dyn Array, first_row: u64) -> Result<Val
             Kind::Text => Values::Text(text::convert(array, cx)?),
         }
     };
+    required(column, values, first_row)
+}
+
+fn required(column: &Column, values: Values, first_row: u64) -> Result<Values, ValueError> {
     if column.not_null {
         if let Some(row) = (0..values.len()).find(|&r| values.is_null(r)) {
             return Err(ValueError {
@@ -155,10 +169,17 @@ mod tests {
 
     #[test]
     fn accepts_by_kind() {
-        assert!(accepts(Kind::Int, &DataType::Float64));
-        assert!(accepts(Kind::Money, &DataType::Null));
-        assert!(!accepts(Kind::Timestamp, &DataType::Float64));
-        assert!(!accepts(Kind::Int, &DataType::Utf8));
+        let c = |name: &str| &YELLOW.columns[YELLOW.column(name).unwrap()];
+        assert!(accepts(c("passenger_count"), &DataType::Float64));
+        assert!(accepts(c("fare_amount"), &DataType::Null));
+        assert!(!accepts(c("tpep_pickup_datetime"), &DataType::Float64));
+        // Text timestamps (yellow 2009–2010) are read; a text count is not.
+        assert!(accepts(c("tpep_pickup_datetime"), &DataType::Utf8));
+        assert!(!accepts(c("passenger_count"), &DataType::Utf8));
+        // Older layouts' codes: vendor names, payment strings, numeric flags.
+        assert!(accepts(c("vendorid"), &DataType::Utf8));
+        assert!(accepts(c("payment_type"), &DataType::LargeUtf8));
+        assert!(accepts(c("store_and_fwd_flag"), &DataType::Float64));
         let _ = (Int32Array::from(vec![1]), Float64Array::from(vec![1.0]));
     }
 

@@ -1,12 +1,14 @@
 //! Timestamps in seconds, ms, µs or ns → wall-clock microseconds since 1970-01-01, the resolution
 //! of PostgreSQL's `timestamp`. Nanoseconds are floored to the microsecond. A time-zone-tagged
-//! column is read by its stored instant (UTC), without conversion to New York time.
+//! column is read by its stored instant (UTC), without conversion to New York time. Text
+//! (yellow 2009–2010: `2009-01-04 02:52:00`) is parsed as wall-clock time: a malformed value is
+//! 22007, an impossible date or time 22008, and either rejects its row.
 
 use arrow::array::Array;
 use arrow::datatypes::*;
 
 use super::{map_primitive, Cx};
-use crate::calendar::UNIX_TO_PG_EPOCH_US;
+use crate::calendar::{days_from_civil, UNIX_TO_PG_EPOCH_US, US_PER_DAY, US_PER_SEC};
 use crate::error::{Class, ValueError};
 
 pub const EXPECTED: &str = "timestamps";
@@ -17,7 +19,96 @@ const PG_MIN_US: i128 = -211_813_488_000_000_000 + UNIX_TO_PG_EPOCH_US as i128;
 const PG_END_US: i128 = 9_223_371_331_200_000_000 + UNIX_TO_PG_EPOCH_US as i128;
 
 pub fn accepts(dt: &DataType) -> bool {
-    matches!(dt, DataType::Timestamp(_, _))
+    matches!(dt, DataType::Timestamp(_, _)) || super::text::accepts(dt)
+}
+
+/// Wall-clock microseconds of `YYYY-MM-DD HH:MM:SS[.ffffff]` (or with a `T`), years 0001–9999.
+pub fn parse(s: &str) -> Result<i64, (&'static str, Class)> {
+    const MALFORMED: (&str, Class) = (
+        "is not a timestamp like 2009-01-04 02:52:00",
+        Class::InvalidDatetimeFormat,
+    );
+    let b = s.trim().as_bytes();
+    let digits = |r: std::ops::Range<usize>| -> Result<u32, (&'static str, Class)> {
+        let part = b.get(r).ok_or(MALFORMED)?;
+        if part.iter().all(u8::is_ascii_digit) {
+            Ok(part.iter().fold(0, |n, d| n * 10 + u32::from(d - b'0')))
+        } else {
+            Err(MALFORMED)
+        }
+    };
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b' ' || b[10] == b'T')
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return Err(MALFORMED);
+    }
+    let (y, mo, d) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
+    let (h, mi, sec) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
+    let mut micros = 0;
+    if b.len() > 19 {
+        if b[19] != b'.' || b.len() == 20 || b.len() > 26 {
+            return Err(MALFORMED);
+        }
+        let fraction = digits(20..b.len())?;
+        micros = fraction as i64 * 10i64.pow((26 - b.len()) as u32);
+    }
+    let leap = y % 4 == 0 && (y % 100 != 0 || y % 400 == 0);
+    let month_days = [
+        31,
+        if leap { 29 } else { 28 },
+        31,
+        30,
+        31,
+        30,
+        31,
+        31,
+        30,
+        31,
+        30,
+        31,
+    ];
+    if y == 0 || !(1..=12).contains(&mo) || d == 0 || d > month_days[mo as usize - 1] {
+        return Err((
+            "is not a date (month 1–12, day within the month)",
+            Class::DatetimeFieldOverflow,
+        ));
+    }
+    if h > 23 || mi > 59 || sec > 59 {
+        return Err(("is not a time of day", Class::DatetimeFieldOverflow));
+    }
+    let days = days_from_civil(y as i32, mo, d);
+    Ok(days * US_PER_DAY + (h as i64 * 3600 + mi as i64 * 60 + sec as i64) * US_PER_SEC + micros)
+}
+
+fn convert_text(array: &dyn Array, cx: Cx) -> Result<Vec<Option<i64>>, ValueError> {
+    use arrow::array::AsArray;
+    let owned;
+    let strings = if matches!(array.data_type(), DataType::Utf8) {
+        array.as_string::<i32>()
+    } else {
+        owned = arrow::compute::cast(array, &DataType::Utf8).map_err(|_| {
+            cx.error(
+                0,
+                array.data_type(),
+                "cannot be read as text",
+                Class::DatatypeMismatch,
+            )
+        })?;
+        owned.as_string::<i32>()
+    };
+    let mut out = Vec::with_capacity(strings.len());
+    for (i, v) in strings.iter().enumerate() {
+        out.push(match v {
+            None => None,
+            Some(s) if s.trim().is_empty() => None,
+            Some(s) => Some(parse(s).map_err(|(reason, class)| cx.error(i, s, reason, class))?),
+        });
+    }
+    Ok(out)
 }
 
 fn checked(us: i128, raw: i64, i: usize, cx: Cx) -> Result<i64, ValueError> {
@@ -54,7 +145,7 @@ pub(super) fn convert(array: &dyn Array, cx: Cx) -> Result<Vec<Option<i64>>, Val
                 checked(v.div_euclid(1_000) as i128, v, i, cx)
             })
         }
-        other => unreachable!("timestamp::convert called on {other}, which accepts() refuses"),
+        _ => convert_text(array, cx),
     }
 }
 
@@ -94,6 +185,55 @@ mod tests {
             want,
             "nanoseconds floor to the microsecond"
         );
+    }
+
+    #[test]
+    fn text_timestamps() {
+        assert_eq!(parse("2025-01-01 00:18:38"), Ok(T * 1_000_000));
+        assert_eq!(parse("2025-01-01T00:18:38.5"), Ok(T * 1_000_000 + 500_000));
+        assert_eq!(parse(" 2025-01-01 00:18:38.000001 "), Ok(T * 1_000_000 + 1));
+        assert_eq!(parse("2009-01-04 02:52:00"), Ok(1_231_037_520_000_000));
+        assert_eq!(parse("2008-02-29 00:00:00").is_ok(), true);
+        for bad in [
+            "",
+            "2009-01-04",
+            "2009/01/04 02:52:00",
+            "2009-01-04 2:52:00",
+            "x009-01-04 02:52:00",
+            "2009-01-04 02:52:00.",
+            "2009-01-04 02:52:00Z",
+        ] {
+            assert_eq!(
+                parse(bad).unwrap_err().1,
+                Class::InvalidDatetimeFormat,
+                "{bad}"
+            );
+        }
+        for impossible in [
+            "2009-13-01 00:00:00",
+            "2009-02-29 00:00:00",
+            "2009-01-32 00:00:00",
+            "2009-01-01 24:00:00",
+            "2009-01-01 00:60:00",
+            "0000-01-01 00:00:00",
+        ] {
+            assert_eq!(
+                parse(impossible).unwrap_err().1,
+                Class::DatetimeFieldOverflow,
+                "{impossible}"
+            );
+        }
+        let a = arrow::array::StringArray::from(vec![Some("2025-01-01 00:18:38"), None, Some("")]);
+        assert_eq!(
+            convert(&a, CX).unwrap(),
+            vec![Some(T * 1_000_000), None, None]
+        );
+        let e = convert(
+            &arrow::array::StringArray::from(vec!["2025-01-01 00:18:38", "soon"]),
+            CX,
+        )
+        .unwrap_err();
+        assert_eq!((e.row, e.class), (2, Class::InvalidDatetimeFormat));
     }
 
     #[test]

@@ -98,4 +98,5 @@ pub static FHVHV: Dataset = Dataset {
         ("tolls_amount", "tolls"),
     ],
     trip_seconds: Some(10),
+    located: None,
 };

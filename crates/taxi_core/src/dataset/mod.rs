@@ -48,6 +48,43 @@ pub struct Column {
     pub required: bool,
     /// NULL cannot be stored (the table column is NOT NULL).
     pub not_null: bool,
+    /// Its names in older layouts (yellow 2009's `Fare_Amt`), matched the same way.
+    pub aliases: &'static [&'static str],
+    /// How an older layout's values of another type stand for this column's (vendor names,
+    /// payment strings, numeric flags).
+    pub codes: Codes,
+}
+
+/// How a column reads values of a type its kind does not take (older layouts only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codes {
+    /// Only what its kind takes.
+    None,
+    /// Whole numbers written as text (`rate_code` of 2010: "1").
+    Digits,
+    /// Vendor names (`CMT`, `VTS`, `DDS`) → `yellow::VENDOR_NAMES`; another name is NULL.
+    VendorNames,
+    /// Payment strings (`CASH`, `Cre`, `No Charge`, …) → `yellow::PAYMENT_NAMES`; another
+    /// string is 5, Unknown.
+    PaymentNames,
+    /// A store-and-forward flag written as a number: 1 → `Y`, 0 → `N`.
+    FlagNumbers,
+}
+
+/// Coordinates, in the layouts that have them (yellow 2009–2010), and the zones computed from
+/// them where the file has none.
+#[derive(Debug)]
+pub struct Located {
+    /// The encoding byte of a row that has a coordinate: its hash covers its columns with the
+    /// coordinates and without the zones (derived, or at least derivable: a better zone map
+    /// must not make a stored trip new).
+    pub encoding: u8,
+    /// Positions of the pickup longitude and latitude, and the dropoff's. They follow every
+    /// column the dataset's own encoding covers, which stops before the first of them.
+    pub pickup: [usize; 2],
+    pub dropoff: [usize; 2],
+    /// Positions of the pickup and dropoff zone columns.
+    pub zones: [usize; 2],
 }
 
 /// One TLC trip dataset.
@@ -76,6 +113,8 @@ pub struct Dataset {
     pub fact_sources: &'static [(&'static str, &'static str)],
     /// The column holding the trip's duration in seconds, checked against its timestamps.
     pub trip_seconds: Option<usize>,
+    /// Its coordinate columns and what is computed from them (yellow only).
+    pub located: Option<&'static Located>,
 }
 
 impl PartialEq for Dataset {
@@ -122,6 +161,7 @@ const COLUMN_DEFAULTS: Dataset = Dataset {
     service: Service::Fixed(-1),
     fact_sources: &[],
     trip_seconds: None,
+    located: None,
 };
 
 const fn col(source: &'static str, name: &'static str, kind: Kind, required: bool) -> Column {
@@ -131,6 +171,8 @@ const fn col(source: &'static str, name: &'static str, kind: Kind, required: boo
         kind,
         required,
         not_null: false,
+        aliases: &[],
+        codes: Codes::None,
     }
 }
 
@@ -153,6 +195,12 @@ impl Dataset {
     /// `taxi.<table>`, as SQL text (the names are plain lower-case identifiers).
     pub fn qualified(&self) -> &'static str {
         self.relation
+    }
+
+    /// How many leading columns the dataset's own encoding covers: all but the coordinates.
+    pub fn hashed_columns(&self) -> usize {
+        self.located
+            .map_or(self.columns.len(), |l| l.pickup[0].min(l.dropoff[0]))
     }
 
     /// The position of the column called `name` in the table.
@@ -184,11 +232,11 @@ impl Dataset {
         let mut matched = Vec::with_capacity(self.columns.len());
         let mut missing = Vec::new();
         for column in self.columns {
-            let mut hits = schema
-                .fields()
-                .iter()
-                .enumerate()
-                .filter(|(_, f)| f.name().eq_ignore_ascii_case(column.source));
+            let mut hits = schema.fields().iter().enumerate().filter(|(_, f)| {
+                std::iter::once(&column.source)
+                    .chain(column.aliases)
+                    .any(|n| f.name().eq_ignore_ascii_case(n))
+            });
             let hit = hits.next();
             if hits.next().is_some() {
                 return Err(Unrecognized::DuplicateColumn {
@@ -199,6 +247,14 @@ impl Dataset {
                 missing.push(column.source);
             }
             matched.push(hit.map(|(i, _)| i));
+        }
+        // Zones are computed where the file has the coordinates instead.
+        if let Some(l) = self.located {
+            let coordinates = l.pickup.iter().chain(&l.dropoff);
+            if coordinates.into_iter().all(|&c| matched[c].is_some()) {
+                let zones: Vec<&str> = l.zones.iter().map(|&z| self.columns[z].source).collect();
+                missing.retain(|m| !zones.contains(m));
+            }
         }
         Ok(Found { matched, missing })
     }

@@ -17,9 +17,15 @@ pub type RowHash = [u8; 32];
 /// - doubles (trip_distance, trip_miles): the 8-byte big-endian IEEE-754 double, with -0.0 written as 0.0 and every
 ///   NaN as 0x7FF8000000000000;
 /// - text: 4-byte big-endian byte length, then the UTF-8 bytes.
+///
+/// A row with a coordinate (yellow 2009–2010) is encoded with its dataset's `Located` byte over
+/// every column but the zones, which are computed from the coordinates; any other row with the
+/// dataset's byte over the columns before the coordinates. So yellow rows of 2011 on hash as
+/// they did before coordinates existed, and a better zone map never makes a stored trip new.
 pub fn encode_row(batch: &TripBatch, row: usize, out: &mut Vec<u8>) {
-    out.push(batch.dataset.encoding);
-    for column in &batch.columns {
+    let (encoding, columns) = encoded_columns(batch, row);
+    out.push(encoding);
+    for (_, column) in columns {
         match column {
             Values::Int(v) => put(out, v[row].map(|x| (x as i64).to_be_bytes())),
             Values::BigInt(v) | Values::Timestamp(v) | Values::Money(v) => {
@@ -36,6 +42,26 @@ pub fn encode_row(batch: &TripBatch, row: usize, out: &mut Vec<u8>) {
             },
         }
     }
+}
+
+/// The encoding byte of `row` and the columns its encoding covers.
+fn encoded_columns(batch: &TripBatch, row: usize) -> (u8, impl Iterator<Item = (usize, &Values)>) {
+    let d = batch.dataset;
+    let located = d.located.filter(|l| {
+        l.pickup
+            .iter()
+            .chain(&l.dropoff)
+            .any(|&c| !batch.columns[c].is_null(row))
+    });
+    let (encoding, end, skip) = match located {
+        Some(l) => (l.encoding, batch.columns.len(), l.zones),
+        None => (d.encoding, d.hashed_columns(), [usize::MAX; 2]),
+    };
+    let columns = batch.columns[..end]
+        .iter()
+        .enumerate()
+        .filter(move |(i, _)| !skip.contains(i));
+    (encoding, columns)
 }
 
 fn put(out: &mut Vec<u8>, value: Option<[u8; 8]>) {
@@ -109,9 +135,10 @@ fn encode_row_fixed(batch: &TripBatch, row: usize, buf: &mut [u8; FIXED]) -> Opt
     if batch.columns.len() * 20 + 1 > FIXED {
         return None;
     }
-    buf[0] = batch.dataset.encoding;
+    let (encoding, columns) = encoded_columns(batch, row);
+    buf[0] = encoding;
     let mut at = 1;
-    for column in &batch.columns {
+    for (_, column) in columns {
         match column {
             Values::Int(v) => put8(buf, &mut at, v[row].map(|x| (x as i64).to_be_bytes())),
             Values::BigInt(v) | Values::Timestamp(v) | Values::Money(v) => {
@@ -173,7 +200,7 @@ mod tests {
             let mut out = Vec::new();
             encode_row(&one, 0, &mut out);
             assert_eq!(out[0], d.encoding);
-            assert_eq!(out.len(), 1 + d.columns.len());
+            assert_eq!(out.len(), 1 + d.hashed_columns());
             let mut fixed = [0u8; FIXED];
             assert_eq!(encode_row_fixed(&one, 0, &mut fixed), Some(out.len()));
         }

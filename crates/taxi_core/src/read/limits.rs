@@ -331,8 +331,12 @@ pub fn check(
                 ),
             ));
         }
-        for &(leaf, kind, name) in leaves {
-            if kind != Kind::Text || rg.column(leaf).dictionary_page_offset().is_none() {
+        for &(leaf, _, name) in leaves {
+            // Byte-array dictionaries: text, and also the older layouts' text timestamps, vendor
+            // names and payment strings.
+            let byte_array =
+                rg.column(leaf).column_descr().physical_type() == parquet::basic::Type::BYTE_ARRAY;
+            if !byte_array || rg.column(leaf).dictionary_page_offset().is_none() {
                 continue;
             }
             let column = rg.column(leaf);

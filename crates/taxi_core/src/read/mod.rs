@@ -268,12 +268,15 @@ impl TripReader {
                 (Err(_), None) => unreachable!("an absent column converts to NULLs"),
             })
             .collect();
-        let trips = TripBatch {
+        let mut trips = TripBatch {
             dataset,
             first_row,
             columns,
             rejected: Vec::new(),
         };
+        if dataset.located.is_some() {
+            threads::pool().install(|| crate::locate::fill_zones(&mut trips));
+        }
         if errors.is_empty() {
             trips
         } else {
@@ -531,7 +534,7 @@ fn match_columns(
     for (column, hit) in dataset.columns.iter().zip(&found.matched) {
         if let Some(i) = hit {
             let found = schema.field(*i).data_type();
-            if !convert::accepts(column.kind, found) {
+            if !convert::accepts(column, found) {
                 return Err(LoadError::UnsupportedType {
                     path: path.into(),
                     column: column.source,

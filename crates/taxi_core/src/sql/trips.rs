@@ -47,7 +47,7 @@ WHERE {pickup} >= COALESCE($2::pg_catalog.timestamp, '-infinity')
 
 pub const ENSURE_DROP_GUARD: &str = "SELECT taxi.ensure_drop_guard()";
 
-/// Every column the loader fills, in table order.
+/// Every column the loader fills (the direct write path finds each attribute by name).
 pub fn filled_columns(d: &Dataset) -> Vec<&'static str> {
     ["row_hash", "load_id"]
         .into_iter()
@@ -122,17 +122,18 @@ mod tests {
             sql.contains("pg_catalog.unnest($3::smallint[]), pg_catalog.unnest($4::timestamp[])")
         );
         assert!(sql.contains(
-            "pg_catalog.unnest($22::bigint[]), pg_catalog.unnest($23::smallint[])) AS r(row_hash, vendorid,"
+            "pg_catalog.unnest($26::double precision[]), pg_catalog.unnest($27::smallint[])) AS r(row_hash, vendorid,"
         ));
-        assert!(sql.contains("r.cbd_congestion_fee * 0.01, r.quality_flags FROM"));
+        assert!(sql.contains("r.cbd_congestion_fee * 0.01, r.pickup_longitude,"));
+        assert!(sql.contains("r.dropoff_latitude, r.quality_flags FROM"));
         assert!(sql.ends_with("ON CONFLICT DO NOTHING"));
     }
 
     #[test]
     fn filled_columns_are_the_table_columns() {
         let cols = filled_columns(&YELLOW);
-        assert_eq!(cols.len(), 23);
-        assert_eq!(cols[22], "quality_flags");
+        assert_eq!(cols.len(), 27);
+        assert_eq!(cols[26], "quality_flags");
         assert_eq!(&cols[..3], &["row_hash", "load_id", "vendorid"]);
     }
 
