@@ -41,6 +41,11 @@ extension_sql_file!(
     requires = ["schema", "star", "runs", "partitions"]
 );
 extension_sql_file!(
+    "../sql/coordinates.sql",
+    name = "coordinates",
+    requires = ["schema", "star", "datasets"]
+);
+extension_sql_file!(
     "../sql/progress.sql",
     name = "progress",
     requires = ["schema"]

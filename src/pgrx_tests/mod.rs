@@ -7,6 +7,7 @@ mod errors;
 pub mod fixtures;
 mod history;
 mod indexes;
+mod legacy;
 mod load;
 mod partitions;
 #[cfg(feature = "remote")]

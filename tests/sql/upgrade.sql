@@ -3,11 +3,13 @@
 -- updates add the star schema, the load history and the partitioned trips table, every stored row
 -- survives the conversion, a rebuild gives the trips loaded before the star schema their facts,
 -- 0.7.0 adds the other datasets' tables beside yellow's untouched trips (a green month loads
--- after it), and the result has exactly a fresh install's objects.
+-- after it), 0.8.0 yellow's coordinates (a 2009 month loads after it, its zones computed), and
+-- the result has exactly a fresh install's objects.
 \set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
 \set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
 \set quarantine :fixtures '/yellow_tripdata_2025-01_quarantine.parquet'
 \set green :fixtures '/green_tripdata_2024-01.parquet'
+\set y2009 :fixtures '/yellow_tripdata_2009-01_sample.parquet'
 \set VERBOSITY default
 \set SHOW_CONTEXT never
 CREATE EXTENSION taxi_loader VERSION '0.1.0';
@@ -36,7 +38,9 @@ CREATE EXTENSION taxi_loader;
 SELECT rows_inserted, rows_rejected FROM taxi_load(:'sample5000');
 SELECT rows_inserted, rows_rejected FROM taxi_load(:'quarantine');
 SELECT * FROM taxi_rebuild_star();
-COPY (SELECT * FROM taxi.yellow_taxi_trips) TO '/tmp/taxi_loader_upgrade_trips.copy';
+-- The trips as 0.3.0 had them (0.8.0 added the coordinates).
+\set trip_columns 'row_hash, load_id, vendorid, tpep_pickup_datetime, tpep_dropoff_datetime, passenger_count, trip_distance, ratecodeid, store_and_fwd_flag, pulocationid, dolocationid, payment_type, fare_amount, extra, mta_tax, tip_amount, tolls_amount, improvement_surcharge, total_amount, congestion_surcharge, airport_fee, cbd_congestion_fee, quality_flags'
+COPY (SELECT :trip_columns FROM taxi.yellow_taxi_trips) TO '/tmp/taxi_loader_upgrade_trips.copy';
 -- The facts as 0.3.0 had them (0.7.0 added service_key).
 \set fact_columns 'load_id, pickup_datetime, trip_distance, trip_duration_minutes, avg_speed_mph, date_key, time_key, pickup_location_key, dropoff_location_key, vendor_key, rate_code_key, payment_type_key, passenger_count, is_airport_trip, is_cross_borough, is_cash, is_long_distance, is_short_distance, row_hash, fare_amount, extra, mta_tax, tip_amount, tolls_amount, improvement_surcharge, total_amount, congestion_surcharge, airport_fee, cbd_congestion_fee, tip_pct'
 COPY (SELECT :fact_columns FROM taxi.fact_trips) TO '/tmp/taxi_loader_upgrade_facts.copy';
@@ -58,7 +62,7 @@ COPY taxi.rejected_rows FROM '/tmp/taxi_loader_upgrade_rejected.copy';
 SELECT setval('taxi.load_id_seq', (SELECT max(load_id) FROM taxi.load_runs));
 SELECT c.relkind AS trips_relkind FROM pg_class c WHERE c.oid = 'taxi.yellow_taxi_trips'::regclass;
 SELECT count(*) AS trips, count(DISTINCT load_id) AS loads, sum(quality_flags) AS flags,
-       md5(string_agg(t::text, '|' ORDER BY row_hash)) AS trips_digest
+       md5(string_agg(row(:trip_columns)::text, '|' ORDER BY row_hash)) AS trips_digest
 FROM taxi.yellow_taxi_trips t \gset before_
 SELECT count(*) AS facts, md5(string_agg(f::text, '|' ORDER BY row_hash)) AS facts_digest
 FROM taxi.fact_trips f \gset before_
@@ -67,7 +71,8 @@ ALTER EXTENSION taxi_loader UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'taxi_loader';
 -- Every stored row, with its hash, load_id, flags and values, and every fact, kept.
 SELECT count(*) = :before_trips AS same_trip_count,
-       md5(string_agg(t::text, '|' ORDER BY row_hash)) = :'before_trips_digest' AS same_trips
+       md5(string_agg(row(:trip_columns)::text, '|' ORDER BY row_hash)) = :'before_trips_digest' AS same_trips,
+       count(*) FILTER (WHERE pickup_longitude IS NOT NULL OR dropoff_latitude IS NOT NULL) AS with_coordinates
 FROM taxi.yellow_taxi_trips t;
 -- Every fact kept, now yellow's (service 1).
 SELECT md5(string_agg(row(:fact_columns)::text, '|' ORDER BY row_hash)) = :'before_facts_digest' AS same_facts,
@@ -95,6 +100,9 @@ FROM taxi.load_runs r LEFT JOIN recorded w USING (load_id) ORDER BY load_id;
 SELECT rows_inserted, rows_duplicate FROM taxi_load(:'sample5000');
 SELECT rows_inserted FROM taxi_load(:'sample5');
 SELECT rows_inserted, dataset FROM taxi_load(:'green');
+SELECT rows_read, rows_inserted, rows_rejected, dataset FROM taxi_load(:'y2009');
+SELECT count(*) AS trips_2009, count(pulocationid) AS with_zone, count(*) FILTER (WHERE pulocationid = 264) AS unknown_zone
+FROM taxi.yellow_taxi_trips WHERE tpep_pickup_datetime >= '2009-01-01' AND tpep_pickup_datetime < '2009-02-01';
 SELECT dataset, count(*) FROM taxi.load_runs GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS discrepancies, (SELECT count(*) FROM taxi.fact_trips) AS facts FROM taxi_check_consistency();
 -- The same objects, definitions, privileges and lookup rows as a fresh install.

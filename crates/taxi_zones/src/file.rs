@@ -156,7 +156,7 @@ mod tests {
         let back = decode(&bytes).unwrap();
         assert_eq!(back.len(), 1);
         assert_eq!(back[0].location_id, 12);
-        assert_eq!(back[0].rings[1].outer, false);
+        assert!(!back[0].rings[1].outer);
         assert!((back[0].rings[0].points[1].0 - -73.9).abs() < 1e-9);
         assert_eq!(encode(&back), bytes);
         assert_eq!(

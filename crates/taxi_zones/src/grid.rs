@@ -64,7 +64,7 @@ impl ZoneGrid {
         // A margin of two cells, so that column 0's centres lie outside every zone; the origin
         // is shifted by an odd fraction of a cell so that no centre falls on a round coordinate
         // (and so on a vertex) by accident.
-        let x0 = lo_x - 2.0 * w - 0.318_309 * w;
+        let x0 = lo_x - 2.0 * w - std::f64::consts::FRAC_1_PI * w;
         let y0 = lo_y - 2.0 * h - 0.271_828 * h;
         let nx = ((hi_x - x0) / w) as usize + 3;
         let ny = ((hi_y - y0) / h) as usize + 3;

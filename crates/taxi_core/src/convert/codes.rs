@@ -26,14 +26,15 @@ pub(super) fn convert(codes: Codes, array: &dyn Array, cx: Cx) -> Result<Values,
     match codes {
         Codes::None => unreachable!("codes::convert without codes, which accepts() refuses"),
         Codes::FlagNumbers => {
-            let flags: Arc<[Arc<str>; 2]> = Arc::new(["N".into(), "Y".into()]);
+            // One allocation each, shared by every row.
+            let (no, yes): (Arc<str>, Arc<str>) = ("N".into(), "Y".into());
             let numbers = float::convert(array, cx)?;
             let mut out = Vec::with_capacity(numbers.len());
             for (i, v) in numbers.into_iter().enumerate() {
                 out.push(match v {
                     None => None,
-                    Some(x) if x == 0.0 => Some(flags[0].clone()),
-                    Some(x) if x == 1.0 => Some(flags[1].clone()),
+                    Some(0.0) => Some(no.clone()),
+                    Some(1.0) => Some(yes.clone()),
                     Some(x) => {
                         return Err(cx.error(
                             i,

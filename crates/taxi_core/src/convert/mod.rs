@@ -47,16 +47,27 @@ pub fn expected(kind: Kind) -> &'static str {
 /// Converts one column of a record batch. `first_row` is the 0-based file position of the
 /// batch's first row, so errors can name the 1-based row number in the file.
 pub fn convert(column: &Column, array: &dyn Array, first_row: u64) -> Result<Values, ValueError> {
+    convert_named(column, column.source, array, first_row)
+}
+
+/// [`convert`], its errors naming the column as the file does (`name`: the column's TLC name
+/// or the alias the file uses, such as 2010's `pickup_datetime`).
+pub fn convert_named(
+    column: &Column,
+    name: &'static str,
+    array: &dyn Array,
+    first_row: u64,
+) -> Result<Values, ValueError> {
     let values = if matches!(array.data_type(), DataType::Null) {
         Values::nulls(column.kind, array.len())
     } else {
         let cx = Cx {
-            column: column.source,
+            column: name,
             first_row,
         };
         if !native(column.kind, array.data_type()) {
             return codes::convert(column.codes, array, cx)
-                .and_then(|v| required(column, v, first_row));
+                .and_then(|v| required(column, name, v, first_row));
         }
         match column.kind {
             Kind::Int => Values::Int(int::convert(array, cx)?),
@@ -67,15 +78,20 @@ pub fn convert(column: &Column, array: &dyn Array, first_row: u64) -> Result<Val
             Kind::Text => Values::Text(text::convert(array, cx)?),
         }
     };
-    required(column, values, first_row)
+    required(column, name, values, first_row)
 }
 
-fn required(column: &Column, values: Values, first_row: u64) -> Result<Values, ValueError> {
+fn required(
+    column: &Column,
+    name: &'static str,
+    values: Values,
+    first_row: u64,
+) -> Result<Values, ValueError> {
     if column.not_null {
         if let Some(row) = (0..values.len()).find(|&r| values.is_null(r)) {
             return Err(ValueError {
                 row: first_row + row as u64 + 1,
-                column: column.source,
+                column: name,
                 value: "NULL".into(),
                 reason: "the column requires a value",
                 class: Class::NotNullViolation,

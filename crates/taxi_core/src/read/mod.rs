@@ -80,6 +80,9 @@ pub struct TripReader {
     batches: ParquetRecordBatchReader,
     /// For each logical column, its position in the projected record batches (None: absent).
     positions: Vec<Option<usize>>,
+    /// Each column's name as the file spells it (its TLC name or an older layout's alias), for
+    /// errors.
+    names: Vec<&'static str>,
     total_rows: u64,
     next_row: u64,
     /// For a remote source: what failed when the decoder reports an error.
@@ -170,6 +173,21 @@ impl TripReader {
         let mut roots: Vec<usize> = matched.iter().flatten().copied().collect();
         roots.sort_unstable();
         // Projected batches hold the selected root columns in file order.
+        let fields = builder.schema().fields().clone();
+        let names = dataset
+            .columns
+            .iter()
+            .zip(&matched)
+            .map(|(c, m)| {
+                m.and_then(|root| {
+                    std::iter::once(&c.source)
+                        .chain(c.aliases)
+                        .find(|n| fields[root].name().eq_ignore_ascii_case(n))
+                        .copied()
+                })
+                .unwrap_or(c.source)
+            })
+            .collect();
         let positions = matched
             .iter()
             .map(|m| m.map(|root| roots.binary_search(&root).expect("selected root")))
@@ -209,6 +227,7 @@ impl TripReader {
             dataset,
             batches,
             positions,
+            names,
             total_rows,
             next_row: 0,
             input: remote,
@@ -242,13 +261,17 @@ impl TripReader {
     fn to_trips(&self, batch: &RecordBatch) -> TripBatch {
         // The reader itself is not Sync: the workers see only what they need.
         let (first_row, positions, dataset) = (self.next_row, &self.positions, self.dataset);
+        let names = &self.names;
         let converted = threads::pool().install(|| {
             dataset
                 .columns
                 .par_iter()
                 .zip(positions.par_iter())
-                .map(|(column, pos)| match pos {
-                    Some(p) => convert::convert(column, batch.column(*p).as_ref(), first_row),
+                .zip(names.par_iter())
+                .map(|((column, pos), name)| match pos {
+                    Some(p) => {
+                        convert::convert_named(column, name, batch.column(*p).as_ref(), first_row)
+                    }
                     None => Ok(Values::nulls(column.kind, batch.num_rows())),
                 })
                 .collect::<Vec<_>>()
@@ -258,13 +281,18 @@ impl TripReader {
             .columns
             .iter()
             .zip(positions)
+            .zip(names)
             .zip(converted)
-            .map(|((column, pos), result)| match (result, pos) {
+            .map(|(((column, pos), name), result)| match (result, pos) {
                 (Ok(values), _) => values,
                 // Rare: find every bad row of this column, one row at a time.
-                (Err(_), Some(p)) => {
-                    row_by_row(column, batch.column(*p).as_ref(), first_row, &mut errors)
-                }
+                (Err(_), Some(p)) => row_by_row(
+                    column,
+                    name,
+                    batch.column(*p).as_ref(),
+                    first_row,
+                    &mut errors,
+                ),
                 (Err(_), None) => unreachable!("an absent column converts to NULLs"),
             })
             .collect();
@@ -342,8 +370,9 @@ fn count_months(
             detail: e.to_string(),
         })?;
         let array = batch.column(0).as_ref();
-        let values = convert::convert(column, array, first_row)
-            .unwrap_or_else(|_| row_by_row(column, array, first_row, &mut Vec::new()));
+        let values = convert::convert(column, array, first_row).unwrap_or_else(|_| {
+            row_by_row(column, column.source, array, first_row, &mut Vec::new())
+        });
         if let Values::Timestamp(pickups) = values {
             for us in pickups.into_iter().flatten() {
                 *counts.entry(Partition::of_pickup(us)).or_insert(0u64) += 1;
@@ -357,6 +386,7 @@ fn count_months(
 /// Converts `array` row by row: each value that cannot be stored becomes NULL and an error.
 fn row_by_row(
     column: &crate::trip::Column,
+    name: &'static str,
     array: &dyn arrow::array::Array,
     first_row: u64,
     errors: &mut Vec<ValueError>,
@@ -364,7 +394,12 @@ fn row_by_row(
     let mut out = Values::empty(column.kind, array.len());
     let null = Values::nulls(column.kind, 1);
     for i in 0..array.len() {
-        match convert::convert(column, array.slice(i, 1).as_ref(), first_row + i as u64) {
+        match convert::convert_named(
+            column,
+            name,
+            array.slice(i, 1).as_ref(),
+            first_row + i as u64,
+        ) {
             Ok(one) => out.push_from(&one, 0),
             Err(e) => {
                 out.push_from(&null, 0);
