@@ -295,4 +295,54 @@ mod tests {
             3000
         );
     }
+
+    /// From 2009-01: the older layouts load through a template like any month, zones computed.
+    #[pg_test]
+    fn months_of_2009() {
+        for month in [1, 2] {
+            let file = format!("months/yellow_tripdata_2009-{month:02}.parquet");
+            std::fs::create_dir_all(std::path::Path::new(&scratch(&file)).parent().unwrap())
+                .unwrap();
+            let trips = taxi_gen::generate(&Options {
+                rows: 1200,
+                year: 2009,
+                month,
+                seed: 2009 + month as u64,
+                duplicate_rate: 0.0,
+                messy_rate: 0.0,
+                ..Options::default()
+            });
+            write_trips(&file, &trips, 2009);
+        }
+        allow(&server().url("ok", "months/"));
+        let rows = Spi::connect(|c| {
+            c.select(
+                "SELECT regexp_replace(file, '^.*/', '') || ' ' || status || ' ' || rows_inserted
+                   FROM taxi_load_months($1, '2009-01-01', '2009-02-01')",
+                None,
+                &[server()
+                    .url("ok", "months/yellow_tripdata_{yyyy}-{mm}.parquet")
+                    .as_str()
+                    .into()],
+            )
+            .unwrap()
+            .map(|r| r.get::<String>(1).unwrap().unwrap())
+            .collect::<Vec<_>>()
+        });
+        assert_eq!(
+            rows,
+            [
+                "yellow_tripdata_2009-01.parquet succeeded 1200",
+                "yellow_tripdata_2009-02.parquet succeeded 1200"
+            ]
+        );
+        assert_eq!(
+            count(
+                "SELECT count(pulocationid) FROM taxi.yellow_taxi_trips
+                 WHERE tpep_pickup_datetime >= '2009-01-01' AND tpep_pickup_datetime < '2009-03-01'
+                   AND pickup_longitude IS NOT NULL"
+            ),
+            2400
+        );
+    }
 }
