@@ -209,7 +209,7 @@ mod tests {
             ]
         );
         assert_eq!(
-            count("SELECT count(*) FROM taxi.load_runs WHERE file_path LIKE '%months/yellow%'"),
+            count("SELECT count(*) FROM taxi.load_runs WHERE file_path LIKE '%months/yellow_tripdata_2018%'"),
             2
         );
         let e = sql_error("SELECT * FROM taxi_load_months('https://h/x.parquet', '2018-01-01')");
