@@ -282,6 +282,10 @@ fn load_into(
         progress.chunk_done(rows_read, rows_inserted);
     }
     drop(chunks);
+    // The file's key set grows with its rows (about 17 bytes a row); only a replacement needs it
+    // after the last chunk. Freed here, it is not held while the partitions' indexes are rebuilt,
+    // which take maintenance_work_mem of their own.
+    let seen = replacing.is_some().then_some(seen);
     let mode = parts.mode();
     if let Some(facts) = facts {
         facts.finish();
@@ -292,7 +296,10 @@ fn load_into(
         if let Some(star) = star.as_mut() {
             star.finish(client, &written)?;
         }
-        replacing.map_or(Ok(0), |r| r.remove(client, &seen))
+        match (replacing, &seen) {
+            (Some(r), Some(seen)) => r.remove(client, seen),
+            _ => Ok(0),
+        }
     })?;
     progress.resume();
     network.disarm();
