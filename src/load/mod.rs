@@ -283,9 +283,9 @@ fn load_into(
     }
     drop(chunks);
     // The file's key set grows with its rows (about 17 bytes a row); only a replacement needs it
-    // after the last chunk. Freed here, it is not held while the partitions' indexes are rebuilt,
-    // which take maintenance_work_mem of their own.
-    let seen = replacing.is_some().then_some(seen);
+    // after the last chunk. Otherwise freed here, it is not held while the partitions' indexes are
+    // rebuilt, which take maintenance_work_mem of their own.
+    let replacing = replacing.map(|r| (r, seen));
     let mode = parts.mode();
     if let Some(facts) = facts {
         facts.finish();
@@ -296,10 +296,7 @@ fn load_into(
         if let Some(star) = star.as_mut() {
             star.finish(client, &written)?;
         }
-        match (replacing, &seen) {
-            (Some(r), Some(seen)) => r.remove(client, seen),
-            _ => Ok(0),
-        }
+        replacing.map_or(Ok(0), |(r, seen)| r.remove(client, &seen))
     })?;
     progress.resume();
     network.disarm();
