@@ -1,5 +1,6 @@
--- Live progress of running taxi_load calls, from PostgreSQL's progress reporting (taxi_load
--- reports in the COPY command's slots, so pg_stat_progress_copy shows it too; see
+-- Live progress of running taxi_load calls (and of taxi_check_consistency, target
+-- taxi.fact_trips), from PostgreSQL's progress reporting (taxi_load reports in the COPY command's
+-- slots, so pg_stat_progress_copy shows it too; see
 -- src/postgres/progress.rs for the slots). Rows of other users' loads show only to roles that may
 -- see their statistics (pg_read_all_stats), as with pg_stat_progress_copy.
 CREATE VIEW taxi.load_progress AS
@@ -22,5 +23,5 @@ FROM pg_catalog.pg_stat_get_progress_info('COPY') s
 LEFT JOIN pg_catalog.pg_database d ON d.oid = s.datid
 WHERE s.param16 = 1413568585;  -- 'TAXI', src/postgres/progress.rs MARKER
 COMMENT ON VIEW taxi.load_progress IS
-    'Running taxi_load calls: chunk, rows and bytes done of the file''s total, rows/s';
+    'Running taxi_load calls (and taxi_check_consistency calls, target taxi.fact_trips): chunk, rows and bytes done of the total, rows/s';
 GRANT SELECT ON taxi.load_progress TO PUBLIC;

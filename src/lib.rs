@@ -17,6 +17,7 @@ use pgrx::prelude::*;
 ::pgrx::pg_module_magic!(name, version);
 
 mod api;
+mod consistency;
 mod gucs;
 mod load;
 mod pg_compat;

@@ -1,4 +1,4 @@
-//! `taxi_check_consistency()` and `taxi_rebuild_star(month)`. Dimensions and the fact table are
+//! `taxi_check_consistency(month)` and `taxi_rebuild_star(month)`. Dimensions and the fact table are
 //! created by sql/star.sql; facts are written by the loads themselves (`crate::load::star`).
 
 use pgrx::datum::Date;
@@ -6,19 +6,21 @@ use pgrx::prelude::*;
 use pgrx::AnyNumeric;
 use taxi_core::error::LoadError;
 use taxi_core::policy;
-use taxi_core::sql::star as sql;
 
+use crate::consistency;
 use crate::load::star;
-use crate::report::{self, OrInternal};
+use crate::report;
 
-/// Compares a dataset's trips table (every dataset's when NULL) with the star schema: per month
-/// of pickup, the trip counts and the sums of every money column the dataset has; trips present
-/// on one side only; and trips whose fact row is not what their trip gives. One row per
-/// discrepancy; none means consistent.
+/// Compares a dataset's trips (every dataset's when NULL) with the star schema, month partition
+/// by month partition: the month holding `month` (any day of it), or every month when NULL. One
+/// row per discrepancy — the trip count and each money column's sum where they differ, trips
+/// without a fact, facts without a trip, trips whose fact is not what their trip gives; none
+/// means consistent. Reports progress like a load; cancellable.
 // pgrx reads the result columns from this signature (a type alias would hide them).
 #[allow(clippy::type_complexity)]
 #[pg_extern(name = "taxi_check_consistency", stable, parallel_restricted)]
-fn check_consistency(
+fn check_consistency_by_month(
+    month: default!(Option<Date>, "NULL"),
     dataset: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
@@ -31,30 +33,14 @@ fn check_consistency(
         name!(detail, Option<String>),
     ),
 > {
-    const DOING: &str = "checking consistency";
     let rows = policy::dataset_argument(dataset)
-        .and_then(|d| {
-            Spi::connect(|client| {
-                let mut rows = Vec::new();
-                for r in client
-                    .select(sql::check_consistency_of(d).as_str(), None, &[])
-                    .or_internal(DOING)?
-                {
-                    rows.push((
-                        // The check names the dataset and every discrepancy it reports.
-                        r.get::<String>(1).or_internal(DOING)?.unwrap_or_default(),
-                        r.get::<Date>(2).or_internal(DOING)?,
-                        r.get::<String>(3).or_internal(DOING)?.unwrap_or_default(),
-                        r.get::<AnyNumeric>(4).or_internal(DOING)?,
-                        r.get::<AnyNumeric>(5).or_internal(DOING)?,
-                        r.get::<String>(6).or_internal(DOING)?,
-                    ));
-                }
-                Ok::<_, LoadError>(rows)
-            })
-        })
+        .and_then(|d| consistency::check(month, d))
         .unwrap_or_else(|e| report::raise(e, "taxi_check_consistency"));
-    TableIterator::new(rows)
+    TableIterator::new(
+        rows.found
+            .into_iter()
+            .map(|r| (r.dataset, r.month, r.item, r.normalized, r.star, r.detail)),
+    )
 }
 
 /// Recomputes the fact rows of one month of pickups (any day of it), or of every trip when
@@ -87,12 +73,23 @@ fn rebuild_star(
 }
 
 /// The C symbols of taxi_check_consistency() and taxi_rebuild_star(month) as 0.2.0-0.6.0 defined
-/// them (no dataset): objects not yet updated get the update hint, not an argument error.
+/// them (no dataset), and of taxi_check_consistency(dataset) as 0.7.0-0.8.0 did (no month):
+/// objects not yet updated get the update hint, not an argument error.
 #[pg_extern(sql = false)]
 fn taxi_check_consistency() -> i64 {
     report::raise(
         LoadError::NotUpdated {
             missing: "taxi_check_consistency(dataset)",
+        },
+        "taxi_check_consistency",
+    )
+}
+
+#[pg_extern(sql = false)]
+fn check_consistency(_dataset: Option<&str>) -> i64 {
+    report::raise(
+        LoadError::NotUpdated {
+            missing: "taxi_check_consistency(month, dataset)",
         },
         "taxi_check_consistency",
     )

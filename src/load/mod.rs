@@ -167,6 +167,7 @@ fn load_into(
     })?;
 
     let mut progress = Progress::start(
+        "taxi_load",
         target.oid,
         file_rows,
         file_bytes,
@@ -178,7 +179,7 @@ fn load_into(
     let mut facts = star
         .as_ref()
         .is_some_and(|s| s.direct)
-        .then(|| unsafe { FactWriter::open(dataset, load_id) });
+        .then(|| unsafe { FactWriter::open(dataset) });
     // On the SPI path, one statement inserts a chunk's trips and, through RETURNING, their facts.
     let insert_sql = match star {
         Some(_) => sql::star::insert_trips_and_facts(dataset, &sql::trips::insert_rows(dataset)),

@@ -67,35 +67,7 @@ impl Star {
         {
             locks::lock_for_insert(locks::oid(part));
         }
-        let mut zones: Vec<(i16, String, bool, bool)> = Vec::new();
-        for r in client
-            .select(sql::DIM_LOCATIONS, None, &[])
-            .or_internal(DOING)?
-        {
-            // dim_location's columns are NOT NULL (sql/star.sql).
-            let (Some(key), Some(borough), Some(in_nyc), Some(airport)) = (
-                r.get(1).or_internal(DOING)?,
-                r.get(2).or_internal(DOING)?,
-                r.get(3).or_internal(DOING)?,
-                r.get(4).or_internal(DOING)?,
-            ) else {
-                continue;
-            };
-            zones.push((key, borough, in_nyc, airport));
-        }
-        let keys = |client: &mut SpiClient<'_>, query: &str| -> Result<Vec<i16>, LoadError> {
-            let mut keys = Vec::new();
-            for r in client.select(query, None, &[]).or_internal(DOING)? {
-                keys.extend(r.get::<i16>(1).or_internal(DOING)?);
-            }
-            Ok(keys)
-        };
-        let dims = Dims::new(
-            &zones,
-            &keys(client, sql::DIM_VENDORS)?,
-            &keys(client, sql::DIM_RATE_CODES)?,
-            &keys(client, sql::DIM_PAYMENT_TYPES)?,
-        );
+        let dims = read_dims(client)?;
         Ok(Star {
             dims,
             direct,
@@ -202,6 +174,40 @@ pub struct Rebuilt {
     pub month: Option<Date>,
     pub deleted: u64,
     pub inserted: u64,
+}
+
+/// The dimension members the facts are computed with.
+pub fn read_dims(client: &mut SpiClient<'_>) -> Result<Dims, LoadError> {
+    const DOING: &str = "reading the star schema's dimensions";
+    let mut zones: Vec<(i16, String, bool, bool)> = Vec::new();
+    for r in client
+        .select(sql::DIM_LOCATIONS, None, &[])
+        .or_internal(DOING)?
+    {
+        // dim_location's columns are NOT NULL (sql/star.sql).
+        let (Some(key), Some(borough), Some(in_nyc), Some(airport)) = (
+            r.get(1).or_internal(DOING)?,
+            r.get(2).or_internal(DOING)?,
+            r.get(3).or_internal(DOING)?,
+            r.get(4).or_internal(DOING)?,
+        ) else {
+            continue;
+        };
+        zones.push((key, borough, in_nyc, airport));
+    }
+    let keys = |client: &mut SpiClient<'_>, query: &str| -> Result<Vec<i16>, LoadError> {
+        let mut keys = Vec::new();
+        for r in client.select(query, None, &[]).or_internal(DOING)? {
+            keys.extend(r.get::<i16>(1).or_internal(DOING)?);
+        }
+        Ok(keys)
+    };
+    Ok(Dims::new(
+        &zones,
+        &keys(client, sql::DIM_VENDORS)?,
+        &keys(client, sql::DIM_RATE_CODES)?,
+        &keys(client, sql::DIM_PAYMENT_TYPES)?,
+    ))
 }
 
 /// Recomputes the fact rows of `dataset`'s trips (every dataset's when None) of the month

@@ -12,10 +12,11 @@ use taxi_core::facts::Fact;
 use taxi_core::hash::RowHash;
 use taxi_core::trip::TripBatch;
 
-use crate::load::fact_writer::{Copied, FactWriter};
+use crate::load::fact_writer::FactWriter;
 use crate::load::star::Star;
 use crate::postgres::datum;
 use crate::postgres::heap::{HeapWriter, BATCH};
+use taxi_core::consistency::Copied;
 
 /// Where each attribute of the target's tuple comes from.
 enum Source {
@@ -126,6 +127,7 @@ impl TripWriter {
                                     &facts[g * BATCH + i],
                                     |copied| match copied {
                                         Copied::RowHash => read(*hash_attr),
+                                        Copied::LoadId => load_id.into_datum(),
                                         Copied::Trip(c) => read(trip_attr[c]),
                                     },
                                     &mut numeric,

@@ -99,7 +99,7 @@ mod tests {
             assert_eq!((again.inserted, again.duplicate), (0, 3000), "{year}");
         }
         assert_eq!(
-            count("SELECT count(*) FROM taxi_check_consistency('yellow')"),
+            count("SELECT count(*) FROM taxi_check_consistency(dataset => 'yellow')"),
             0
         );
         // The facts have the computed zones.
@@ -141,7 +141,7 @@ mod tests {
             0
         );
         assert_eq!(
-            count("SELECT count(*) FROM taxi_check_consistency('yellow')"),
+            count("SELECT count(*) FROM taxi_check_consistency(dataset => 'yellow')"),
             0
         );
     }

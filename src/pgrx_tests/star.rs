@@ -74,12 +74,24 @@ mod tests {
         b
     }
 
+    /// What taxi_check_consistency(dataset => 'yellow') finds; when nothing, also that no month
+    /// needed the row comparison (the digests of what loads wrote agree).
     fn discrepancies() -> Vec<String> {
+        let found = found();
+        if found.is_empty() {
+            let checked =
+                crate::consistency::check(None, Some(&taxi_core::dataset::YELLOW)).unwrap();
+            assert_eq!(checked.by_rows, 0, "months compared row by row");
+        }
+        found
+    }
+
+    fn found() -> Vec<String> {
         Spi::connect(|client| {
             client
                 .select(
                     "SELECT row(c.month, c.item, c.normalized, c.star, c.detail)::text
-                     FROM taxi_check_consistency('yellow') c",
+                     FROM taxi_check_consistency(dataset => 'yellow') c",
                     None,
                     &[],
                 )
@@ -306,6 +318,92 @@ mod tests {
         assert_eq!(rebuilt, "(2025-02-01,4999,5000)");
         assert_eq!(discrepancies(), Vec::<String>::new());
         assert_eq!(facts_fingerprint(), clean);
+    }
+
+    /// `(month,item,normalized,star)` of what the check of `args` finds, in its order.
+    fn found_by(args: &str) -> Vec<String> {
+        Spi::connect(|client| {
+            client
+                .select(
+                    &format!(
+                        "SELECT row(c.dataset, c.month, c.item, c.normalized, c.star)::text
+                         FROM taxi_check_consistency({args}) c"
+                    ),
+                    None,
+                    &[],
+                )
+                .unwrap()
+                .map(|r| r.get::<String>(1).unwrap().unwrap())
+                .collect()
+        })
+    }
+
+    #[pg_test]
+    fn a_check_by_month_finds_a_tampered_and_a_missing_fact_in_their_months_only() {
+        wait_for_other_loads();
+        load(&fixture(SAMPLE5000), 1000);
+        let march = generated(
+            "check_by_month.parquet",
+            &Options {
+                rows: 3000,
+                month: 3,
+                ..Options::default()
+            },
+            2024,
+        );
+        load(&march, 1000);
+        load(&fixture(GREEN), 10_000);
+        assert_eq!(found_by(""), Vec::<String>::new());
+        // A yellow fact of March changed, one of February 2025 gone; green's untouched.
+        Spi::run(
+            "UPDATE taxi.fact_trips SET vendor_key = 99 WHERE row_hash = (
+                 SELECT row_hash FROM taxi.fact_trips WHERE service_key = 1
+                   AND pickup_datetime >= '2024-03-01' AND pickup_datetime < '2024-04-01'
+                 ORDER BY row_hash LIMIT 1);
+             DELETE FROM taxi.fact_trips WHERE row_hash = (
+                 SELECT row_hash FROM taxi.fact_trips WHERE service_key = 1
+                   AND pickup_datetime >= '2025-02-01' AND pickup_datetime < '2025-03-01'
+                 ORDER BY row_hash LIMIT 1);",
+        )
+        .unwrap();
+        let march_found = found_by("'2024-03-31'");
+        assert_eq!(
+            march_found,
+            vec!["(yellow,2024-03-01,\"trips whose fact differs\",1,1)".to_string()]
+        );
+        let february = found_by("month => '2025-02-01', dataset => 'yellow'");
+        assert!(
+            february.contains(&"(yellow,2025-02-01,trips,5000,4999)".to_string()),
+            "{february:?}"
+        );
+        assert!(
+            february.iter().any(
+                |r| r.starts_with("(yellow,2025-02-01,\"trips only in yellow_taxi_trips\",1,0")
+            ),
+            "{february:?}"
+        );
+        assert!(
+            february.iter().all(|r| r.contains("2025-02-01")),
+            "{february:?}"
+        );
+        // The whole check: both months, in month order; nothing for green.
+        let all = found_by("");
+        assert_eq!(all.first(), march_found.first());
+        assert_eq!(all.len(), 1 + february.len(), "{all:?}");
+        assert_eq!(found_by("dataset => 'green'"), Vec::<String>::new());
+        assert_eq!(found_by("'2024-04-01'"), Vec::<String>::new());
+        let checked = crate::consistency::check(None, None).unwrap();
+        assert_eq!(checked.by_rows, 2, "the two months that differ");
+        assert!(
+            checked.by_digest >= 2,
+            "green's January, yellow's stragglers"
+        );
+        // Repaired, the months are equal by their digests again.
+        Spi::run("SELECT * FROM taxi_rebuild_star()").unwrap();
+        let checked = crate::consistency::check(None, None).unwrap();
+        assert!(checked.found.is_empty());
+        assert_eq!(checked.by_rows, 0);
+        assert!(sql_error("SELECT * FROM taxi_check_consistency('infinity')").contains("22"));
     }
 
     #[pg_test]

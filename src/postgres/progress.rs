@@ -32,6 +32,8 @@ mod slot {
 pub const MARKER: i64 = 0x5441_5849;
 
 pub struct Progress {
+    /// The function reporting, for its NOTICEs.
+    command: &'static str,
     target: pg_sys::Oid,
     started_us: i64,
     rows_done: u64,
@@ -45,8 +47,9 @@ pub struct Progress {
 }
 
 impl Progress {
-    /// `every`: `taxi.progress_every`, decoded.
+    /// `every`: `taxi.progress_every`, decoded. `command` names the function in the NOTICEs.
     pub fn start(
+        command: &'static str,
         target: pg_sys::Oid,
         rows_total: u64,
         bytes_total: u64,
@@ -58,6 +61,7 @@ impl Progress {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_micros() as i64);
         let progress = Progress {
+            command,
             target,
             started_us,
             rows_done: 0,
@@ -111,9 +115,35 @@ impl Progress {
 
     /// After each chunk: `rows_done` rows of the file read, `inserted` of them new.
     pub fn chunk_done(&mut self, rows_done: u64, inserted: u64) {
+        self.advance(rows_done, Some(inserted));
+    }
+
+    /// After each block of rows a check has read (`rows_done` in all).
+    pub fn rows_checked(&mut self, rows_done: u64) {
+        self.advance(rows_done, None);
+    }
+
+    /// A last NOTICE, `what` was done, when progress NOTICEs were due for this work (see
+    /// `taxi.progress_every`).
+    pub fn summary(&self, what: String) {
+        if self.every.is_some() {
+            let seconds = self.started.elapsed().as_secs_f64();
+            ereport!(
+                NOTICE,
+                PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
+                format!("{}: {what}", self.command),
+                format!(
+                    "{:.0} rows/s, {seconds:.1} s",
+                    self.rows_done as f64 / seconds.max(1e-3)
+                )
+            );
+        }
+    }
+
+    fn advance(&mut self, rows_done: u64, inserted: Option<u64>) {
         self.chunk += 1;
         self.rows_done = rows_done;
-        self.inserted = inserted;
+        self.inserted = inserted.unwrap_or(rows_done);
         self.report();
         if self
             .every
@@ -121,15 +151,16 @@ impl Progress {
         {
             let seconds = self.started.elapsed().as_secs_f64();
             let percent = 100 * rows_done / self.rows_total.max(1);
+            let inserted = inserted.map_or(String::new(), |n| format!(", {n} inserted so far"));
             ereport!(
                 NOTICE,
                 PgSqlErrorCode::ERRCODE_SUCCESSFUL_COMPLETION,
                 format!(
-                    "taxi_load: {rows_done} of {} rows ({percent}%), chunk {} of {}",
-                    self.rows_total, self.chunk, self.chunks_total
+                    "{}: {rows_done} of {} rows ({percent}%), chunk {} of {}",
+                    self.command, self.rows_total, self.chunk, self.chunks_total
                 ),
                 format!(
-                    "{:.0} rows/s, {inserted} inserted so far, {seconds:.1} s",
+                    "{:.0} rows/s{inserted}, {seconds:.1} s",
                     rows_done as f64 / seconds.max(1e-3)
                 )
             );

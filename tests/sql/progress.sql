@@ -21,3 +21,15 @@ SELECT rows_duplicate FROM taxi_load(:'sample5000', 100);
 SELECT count(*) FROM taxi.load_progress;
 SET taxi.chunk_size = 0;
 SELECT * FROM taxi_load(NULL);
+-- The consistency check reports like a load (its blocks are 65,536 rows: here only its summary).
+-- A changed fact sends its month to the row comparison, which names it; the other months are
+-- equal by their digests.
+SET taxi.progress_every = 1;
+SELECT * FROM taxi_check_consistency();
+UPDATE taxi.fact_trips SET is_cash = NOT is_cash
+WHERE row_hash = (SELECT row_hash FROM taxi.fact_trips WHERE pickup_datetime >= '2025-02-01' ORDER BY row_hash LIMIT 1);
+SELECT dataset, month, item, normalized, star FROM taxi_check_consistency();
+SELECT dataset, month, item, normalized, star FROM taxi_check_consistency('2025-02-28', 'yellow');
+SELECT count(*) FROM taxi_check_consistency('2025-01-01');
+SELECT * FROM taxi_check_consistency('infinity');
+SELECT * FROM taxi_check_consistency(dataset => 'purple');

@@ -3,8 +3,9 @@
 -- updates add the star schema, the load history and the partitioned trips table, every stored row
 -- survives the conversion, a rebuild gives the trips loaded before the star schema their facts,
 -- 0.7.0 adds the other datasets' tables beside yellow's untouched trips (a green month loads
--- after it), 0.8.0 yellow's coordinates (a 2009 month loads after it, its zones computed), and
--- the result has exactly a fresh install's objects.
+-- after it), 0.8.0 yellow's coordinates (a 2009 month loads after it, its zones computed), 0.9.0
+-- the check by month (0.8.0's objects get the update hint), and the result has exactly a fresh
+-- install's objects.
 \set sample5 :fixtures '/yellow_tripdata_2025-01_sample5.parquet'
 \set sample5000 :fixtures '/yellow_tripdata_2025-02_sample5000.parquet'
 \set quarantine :fixtures '/yellow_tripdata_2025-01_quarantine.parquet'
@@ -67,6 +68,9 @@ FROM taxi.yellow_taxi_trips t \gset before_
 SELECT count(*) AS facts, md5(string_agg(f::text, '|' ORDER BY row_hash)) AS facts_digest
 FROM taxi.fact_trips f \gset before_
 SELECT :before_trips AS trips, :before_loads AS loads, :before_flags AS flags, :before_facts AS facts;
+-- 0.8.0's objects with this library: its taxi_check_consistency(dataset) says to update.
+ALTER EXTENSION taxi_loader UPDATE TO '0.8.0';
+SELECT count(*) FROM taxi_check_consistency('yellow');
 ALTER EXTENSION taxi_loader UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'taxi_loader';
 -- Every stored row, with its hash, load_id, flags and values, and every fact, kept.
@@ -105,6 +109,7 @@ SELECT count(*) AS trips_2009, count(pulocationid) AS with_zone, count(*) FILTER
 FROM taxi.yellow_taxi_trips WHERE tpep_pickup_datetime >= '2009-01-01' AND tpep_pickup_datetime < '2009-02-01';
 SELECT dataset, count(*) FROM taxi.load_runs GROUP BY 1 ORDER BY 1;
 SELECT count(*) AS discrepancies, (SELECT count(*) FROM taxi.fact_trips) AS facts FROM taxi_check_consistency();
+SELECT count(*) AS discrepancies_2009_01 FROM taxi_check_consistency('2009-01-15', 'yellow');
 -- The same objects, definitions, privileges and lookup rows as a fresh install.
 \set ECHO none
 \i :root/tests/upgrade/catalog.sql

@@ -265,6 +265,32 @@ impl<'a> Inputs<'a> {
     }
 }
 
+/// The positions of the columns of `d` a fact is computed from: [`Inputs`] reads no others, so
+/// a batch may leave the rest NULL.
+pub fn input_columns(d: &crate::dataset::Dataset) -> Vec<usize> {
+    let mut columns: Vec<usize> = [
+        "vendorid",
+        "trip_distance",
+        "ratecodeid",
+        "pulocationid",
+        "dolocationid",
+        "payment_type",
+        "fare_amount",
+        "tip_amount",
+    ]
+    .iter()
+    .filter_map(|name| d.fact_source(name))
+    .chain([d.pickup, d.dropoff])
+    .chain(match d.service {
+        Service::ByLicense(i) => Some(i),
+        Service::Fixed(_) => None,
+    })
+    .collect();
+    columns.sort_unstable();
+    columns.dedup();
+    columns
+}
+
 /// The facts of rows `rows` of `batch`, computed on the worker pool (plain Rust data only).
 pub fn compute(dims: &Dims, batch: &TripBatch, rows: &[usize]) -> Vec<Fact> {
     let inputs = Inputs::new(batch);

@@ -9,9 +9,10 @@
 //! [`error`] (every error with its SQLSTATE), [`policy`] (the load's decisions), [`sql`] (every
 //! statement the extension runs), [`files`] (folder loads), [`payload`] (what the history's
 //! background worker receives), [`calendar`] (dates without a time-zone library) and [`threads`]
-//! (the worker pool); [`versions`] (re-published files).
+//! (the worker pool); [`versions`] (re-published files); [`consistency`] (the check's digests).
 
 pub mod calendar;
+pub mod consistency;
 pub mod convert;
 pub mod dataset;
 pub mod dedup;

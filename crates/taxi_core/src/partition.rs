@@ -78,6 +78,26 @@ impl Partition {
         }
     }
 
+    /// The partition a table name ends in (`…_y2024m01`, `…_before_2000`, `…_from_2100`), if
+    /// `name` is `prefix` followed by `_` and a partition's suffix.
+    pub fn of_table(prefix: &str, name: &str) -> Option<Partition> {
+        let suffix = name.strip_prefix(prefix)?.strip_prefix('_')?;
+        if suffix == Partition::Before.suffix() {
+            return Some(Partition::Before);
+        }
+        if suffix == Partition::After.suffix() {
+            return Some(Partition::After);
+        }
+        let rest = suffix.strip_prefix('y')?;
+        let (year, month) = rest.split_once('m')?;
+        if year.len() != 4 || month.len() != 2 {
+            return None;
+        }
+        let (year, month): (i32, u32) = (year.parse().ok()?, month.parse().ok()?);
+        let p = partition_of(year, month);
+        ((1..=12).contains(&month) && matches!(p, Partition::Month(_))).then_some(p)
+    }
+
     /// The fact partition's table name in schema taxi.
     pub fn fact_table(self) -> String {
         format!("fact_trips_{}", self.suffix())
@@ -169,5 +189,30 @@ mod tests {
         parts.sort();
         by_key.sort_by_key(|p| p.lock_key());
         assert_eq!(parts, by_key);
+    }
+
+    #[test]
+    fn table_names_give_their_partition() {
+        for p in [
+            Partition::Before,
+            Partition::After,
+            Partition::of_month(2009, 1),
+            Partition::of_month(2024, 12),
+        ] {
+            assert_eq!(Partition::of_table("fact_trips", &p.fact_table()), Some(p));
+            let t = p.trip_table(&crate::dataset::FHVHV);
+            assert_eq!(Partition::of_table("fhvhv_trips", &t), Some(p), "{t}");
+        }
+        for bad in [
+            "fact_trips",
+            "fact_trips_y2024m13",
+            "fact_trips_y2024m1",
+            "fact_trips_y1999m01",
+            "fact_trips_old",
+            "fact_tripsy2024m01",
+            "fhvhv_trips_y2024m01",
+        ] {
+            assert_eq!(Partition::of_table("fact_trips", bad), None, "{bad}");
+        }
     }
 }

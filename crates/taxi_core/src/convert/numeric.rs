@@ -59,9 +59,98 @@ pub fn numeric_from_cents(cents: i64, out: &mut Vec<u8>) {
     }
 }
 
+/// The value of a numeric payload (as [`numeric_from_cents`] writes it, any display scale) in
+/// hundredths, if it is a whole number of them that fits an i64: what the consistency check needs
+/// to recompute a fact from a stored trip. None for NaN, infinities, the long format (a weight or
+/// scale the short one cannot hold, which no loaded amount has) and finer fractions.
+pub fn cents_from_numeric(payload: &[u8]) -> Option<i64> {
+    let header = u16::from_ne_bytes(payload.get(..2)?.try_into().ok()?);
+    if header & 0xC000 != NUMERIC_SHORT {
+        return None;
+    }
+    let negative = header & NUMERIC_SHORT_SIGN_MASK != 0;
+    let magnitude = (header & NUMERIC_SHORT_WEIGHT_MASK) as i32;
+    let weight = if header & NUMERIC_SHORT_WEIGHT_SIGN_MASK != 0 {
+        magnitude - 64
+    } else {
+        magnitude
+    };
+    // Digit k (from 0) has weight `weight - k`: worth 10000^(weight - k); in hundredths that is
+    // 100 * 10000^(weight - k), a whole number only down to weight -1, whose digit must then be a
+    // multiple of 100.
+    let mut cents: i128 = 0;
+    for (k, pair) in payload[2..].chunks_exact(2).enumerate() {
+        let digit = i16::from_ne_bytes([pair[0], pair[1]]) as i128;
+        let w = weight - k as i32;
+        if w < -1 {
+            if digit != 0 {
+                return None;
+            }
+            continue;
+        }
+        if w == -1 {
+            if digit % 100 != 0 {
+                return None;
+            }
+            cents += digit / 100;
+            continue;
+        }
+        cents += digit * 100 * 10_000i128.checked_pow(w as u32)?;
+        if cents > i64::MAX as i128 {
+            return None;
+        }
+    }
+    i64::try_from(if negative { -cents } else { cents }).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cents_read_back() {
+        let mut out = Vec::new();
+        for cents in [
+            0i64,
+            1,
+            -1,
+            5,
+            -5,
+            50,
+            99,
+            100,
+            1000,
+            1210,
+            -1210,
+            1_000_000,
+            1_234_567_891,
+            999_999_999_999,
+            -999_999_999_999,
+            123_456_789_012_345_678,
+        ] {
+            out.clear();
+            numeric_from_cents(cents, &mut out);
+            assert_eq!(cents_from_numeric(&out), Some(cents), "{cents}");
+        }
+        let with = |header: u16, digits: &[i16]| {
+            let mut b = header.to_ne_bytes().to_vec();
+            for d in digits {
+                b.extend_from_slice(&d.to_ne_bytes());
+            }
+            b
+        };
+        // 12 with display scale 0, and 1.5 with scale 1: whole hundredths all the same.
+        assert_eq!(cents_from_numeric(&with(0x8000, &[12])), Some(1200));
+        assert_eq!(cents_from_numeric(&with(0x8080 | 0x7F, &[5000])), Some(50));
+        assert_eq!(cents_from_numeric(&with(0x8080, &[1, 5000])), Some(150));
+        // 0.005 (digit 50 at weight -1) and 0.0001 (weight -2): finer than a cent.
+        assert_eq!(cents_from_numeric(&with(0x8180 | 0x7F, &[50])), None);
+        assert_eq!(cents_from_numeric(&with(0x8200 | 0x7E, &[1])), None);
+        // NaN (special, not short) and the long format.
+        assert_eq!(cents_from_numeric(&0xC000u16.to_ne_bytes()), None);
+        assert_eq!(cents_from_numeric(&[0, 0, 0, 0]), None);
+        assert_eq!(cents_from_numeric(&[]), None);
+    }
 
     fn parts(cents: i64) -> (u16, Vec<i16>) {
         let mut out = Vec::new();
