@@ -19,7 +19,7 @@ use std::time::Instant;
 
 use pgrx::prelude::*;
 use taxi_core::dataset::Dataset;
-use taxi_core::dedup::{self, key_set, Seen};
+use taxi_core::dedup::{self, KeyTable, Seen};
 use taxi_core::error::LoadError;
 use taxi_core::facts;
 use taxi_core::partition::Partition;
@@ -116,6 +116,10 @@ pub fn run_opened(
     };
     recording.finish(outcome)
 }
+
+/// The bytes the last load's key sets held after its last chunk (the file's trips and the stored
+/// ones it read): the structures that grow with a file, which a pg_test bounds.
+pub static KEY_BYTES: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The load itself, inside its run's subtransaction.
 fn load_into(
@@ -282,8 +286,12 @@ fn load_into(
         rows_read += (batch.len() + batch.rejected.len()) as u64;
         progress.chunk_done(rows_read, rows_inserted);
     }
+    KEY_BYTES.store(
+        seen.bytes() + chunks.stored().map_or(0, KeyTable::bytes),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     drop(chunks);
-    // The file's key set grows with its rows (about 17 bytes a row); only a replacement needs it
+    // The file's key set grows with its rows (about 17 bytes a row, dedup::KeyTable); only a replacement needs it
     // after the last chunk. Otherwise freed here, it is not held while the partitions' indexes are
     // rebuilt, which take maintenance_work_mem of their own.
     let replacing = replacing.map(|r| (r, seen));
@@ -339,7 +347,7 @@ fn plan(
     let mut star = settings.star.then(|| Star::open(client)).transpose()?;
     trips::ensure_drop_guard(client)?;
     let direct_allowed = target.owner && target.plain && star.as_ref().is_none_or(|s| s.direct);
-    let mut stored = key_set(0);
+    let mut stored = Vec::new();
     let parts = TripParts::plan(
         client,
         Writing { dataset, load_id },
@@ -349,7 +357,7 @@ fn plan(
         also,
         &mut stored,
     )?;
-    chunks.publish(stored);
+    chunks.publish(KeyTable::from_keys(stored));
     if let Some(star) = star.as_mut() {
         // New months written directly get standalone fact tables too; any other route may insert
         // facts through SQL, into attached partitions.

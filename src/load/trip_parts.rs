@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 use taxi_core::dataset::Dataset;
-use taxi_core::dedup::KeySet;
+use taxi_core::dedup::Key;
 use taxi_core::error::LoadError;
 use taxi_core::partition::{Partition, MONTH_LOCK_CLASS};
 use taxi_core::policy::{self, Found, Mode, Route, WriteSetting};
@@ -58,7 +58,7 @@ impl TripParts {
         direct_allowed: bool,
         file: &BTreeMap<Partition, u64>,
         also: &BTreeSet<Partition>,
-        stored: &mut KeySet,
+        stored: &mut Vec<Key>,
     ) -> Result<TripParts, LoadError> {
         let dataset = writing.dataset;
         let table = dataset.qualified();

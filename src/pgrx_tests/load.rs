@@ -108,6 +108,37 @@ mod tests {
         assert_eq!(fingerprint(), before);
     }
 
+    /// A file of 120,000 rows read in chunks of 1,000 (more than taxi.chunk_size × 100): the key
+    /// sets, the only structures of a load that grow with its file, hold at most 17 bytes a row
+    /// beyond their fixed part, loading and reloading (when the stored keys are read instead).
+    #[pg_test]
+    fn a_file_of_many_chunks_keeps_its_key_sets_within_17_bytes_a_row() {
+        use std::sync::atomic::Ordering;
+        let rows = 120_000usize;
+        let path = write_trips("many_chunks.parquet", &unique_trips(rows, 11), 2024);
+        // The recent keys' hash table at its smallest cap (2^16 keys: 2^17 buckets of 17 bytes).
+        let fixed = (1usize << 17) * 17;
+        let first = load(&path, 1000);
+        assert_eq!(first.inserted, rows as i64);
+        let bytes = crate::load::KEY_BYTES.load(Ordering::Relaxed);
+        assert!(bytes <= rows * 17 + fixed, "{bytes} bytes for {rows} rows");
+        assert!(
+            bytes >= rows * 16,
+            "{bytes} bytes: every key of the file is held"
+        );
+        let again = load(&path, 1000);
+        assert_eq!(again.duplicate, rows as i64);
+        let bytes = crate::load::KEY_BYTES.load(Ordering::Relaxed);
+        assert!(
+            bytes <= rows * 17 + fixed,
+            "{bytes} bytes for {rows} stored rows"
+        );
+        assert!(
+            bytes >= rows * 16,
+            "{bytes} bytes: every stored key is held"
+        );
+    }
+
     #[pg_test]
     fn in_file_duplicates_are_inserted_once() {
         let unique = unique_trips(1000, 7);

@@ -3,7 +3,7 @@
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use taxi_core::dedup::{key, Key, KeySet};
+use taxi_core::dedup::{key, Key};
 
 /// The 1-based number of column `name` of `rel`, a trips table or partition (taxi_load checked
 /// its columns after locking it).
@@ -22,20 +22,22 @@ unsafe fn attnum(rel: pg_sys::Relation, name: &str) -> i32 {
         + 1
 }
 
-/// Puts every stored trip into `stored` and returns how many there are, or None (and a partly
-/// filled set) as soon as there are more than `limit`. One sequential pass over the heap,
+/// Appends the key of every stored trip to `stored` and returns how many there are, or None
+/// (and a partly filled vector) as soon as there are more than `limit`. One sequential pass over the heap,
 /// reading only `row_hash` straight from each tuple (no SPI, no tuple copies); the scan uses
 /// PostgreSQL's bulk-read ring, so it does not sweep the table through shared buffers.
-pub fn read_row_hashes(target: pg_sys::Oid, stored: &mut KeySet, limit: u64) -> Option<u64> {
+pub fn read_row_hashes(target: pg_sys::Oid, stored: &mut Vec<Key>, limit: u64) -> Option<u64> {
     let n = unsafe {
         let rel = pg_sys::table_open(target, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
         let attnum = attnum(rel, "row_hash");
         let snapshot = pg_sys::RegisterSnapshot(pg_sys::GetTransactionSnapshot());
         let scan = pg_sys::table_beginscan(rel, snapshot, 0, std::ptr::null_mut());
         let mut n = 0u64;
-        // Keys are collected first and inserted after the scan: interleaving hash-table inserts
-        // with the scan thrashes the cache and made the pass three times slower.
-        let mut keys: Vec<Key> = Vec::with_capacity(limit.min(1 << 24) as usize);
+        // Keys are collected in a vector and sorted after the scan (`KeyTable::from_keys`):
+        // interleaving hash-table inserts with the scan thrashed the cache and made the pass
+        // three times slower. The reservation is virtual until filled.
+        let keys = &mut *stored;
+        keys.reserve(limit.min(1 << 26) as usize);
         let mut take = |datum: *const pg_sys::varlena| {
             let len = pgrx::varlena::varsize_any_exhdr(datum);
             let data = pgrx::varlena::vardata_any(datum) as *const u8;
@@ -82,7 +84,6 @@ pub fn read_row_hashes(target: pg_sys::Oid, stored: &mut KeySet, limit: u64) -> 
                 check_for_interrupts!();
             }
         }
-        stored.extend(keys);
         if !slot.is_null() {
             pg_sys::ExecDropSingleTupleTableSlot(slot);
         }

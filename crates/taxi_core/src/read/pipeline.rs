@@ -10,7 +10,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use super::TripReader;
-use crate::dedup::{not_stored, KeySet};
+use crate::dedup::{not_stored, KeyTable};
 use crate::error::LoadError;
 use crate::hash::{hash_batch, RowHash};
 use crate::threads;
@@ -79,7 +79,7 @@ pub struct Pipeline {
     chunks: Option<Receiver<Chunk>>,
     stop: Arc<AtomicBool>,
     gate: Arc<Gate>,
-    stored: Arc<OnceLock<KeySet>>,
+    stored: Arc<OnceLock<KeyTable>>,
     worker: Option<JoinHandle<()>>,
 }
 
@@ -95,7 +95,7 @@ impl Pipeline {
             changed: Condvar::new(),
         });
         let room = gate.clone();
-        let stored = Arc::new(OnceLock::<KeySet>::new());
+        let stored = Arc::new(OnceLock::<KeyTable>::new());
         let known = stored.clone();
         let month = crate::quality::file_month(reader.path());
         // Two stages, so decoding chunk N+1 (one thread) overlaps hashing chunk N (the pool).
@@ -146,7 +146,7 @@ impl Pipeline {
 
     /// Hands the worker the stored trips: from then on it marks, in parallel, which rows of each
     /// chunk are not stored, and the backend only deduplicates those.
-    pub fn publish(&self, stored: KeySet) {
+    pub fn publish(&self, stored: KeyTable) {
         let _ = self.stored.set(stored);
         self.steady();
     }
@@ -157,7 +157,7 @@ impl Pipeline {
     }
 
     /// The published stored trips, for chunks decoded before they were published.
-    pub fn stored(&self) -> Option<&KeySet> {
+    pub fn stored(&self) -> Option<&KeyTable> {
         self.stored.get()
     }
 
