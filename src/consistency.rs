@@ -18,6 +18,7 @@ use taxi_core::convert::numeric::cents_from_numeric;
 use taxi_core::dataset::{Dataset, Kind, ALL};
 use taxi_core::error::LoadError;
 use taxi_core::facts::{self, Dims, Partition};
+use taxi_core::policy::ProgressEvery;
 use taxi_core::sql::star::{self as sql, service_keys, FACTS, FACT_COLUMNS};
 use taxi_core::trip::{TripBatch, Values};
 
@@ -143,7 +144,12 @@ pub fn check(day: Option<Date>, dataset: Option<&'static Dataset>) -> Result<Che
         rows_total as u64,
         0,
         BLOCK as u64,
-        crate::gucs::progress_every(),
+        // NOTICEs only when asked for (a number of blocks): a check is a query, and scripts
+        // that read its result should not get chatter by default as a load's callers do.
+        match crate::gucs::progress_every() {
+            ProgressEvery::Auto => ProgressEvery::Never,
+            every => every,
+        },
     );
     // Trips and facts are read as of one moment: a load commits both at once.
     let snapshot = SharedSnapshot::take();
@@ -211,7 +217,7 @@ pub fn check(day: Option<Date>, dataset: Option<&'static Dataset>) -> Result<Che
         months.len(),
         checked.by_digest,
         checked.by_rows
-    ));
+    ), rows_done);
     Ok(checked)
 }
 

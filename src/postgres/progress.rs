@@ -125,7 +125,9 @@ impl Progress {
 
     /// A last NOTICE, `what` was done, when progress NOTICEs were due for this work (see
     /// `taxi.progress_every`).
-    pub fn summary(&self, what: String) {
+    pub fn summary(&mut self, what: String, rows_done: u64) {
+        self.rows_done = rows_done;
+        self.report();
         if self.every.is_some() {
             let seconds = self.started.elapsed().as_secs_f64();
             ereport!(

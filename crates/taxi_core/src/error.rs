@@ -333,6 +333,9 @@ impl LoadError {
             LoadError::InfiniteMonth { function } if *function == "taxi_load_months" => {
                 Some("Pass any day of the first and of the last month to load.".into())
             }
+            LoadError::InfiniteMonth { function } if *function == "taxi_check_consistency" => {
+                Some("Pass any day of the month to check, or NULL for every month.".into())
+            }
             LoadError::InfiniteMonth { .. } => {
                 Some("Pass any day of the month to rebuild, or NULL for every month.".into())
             }
