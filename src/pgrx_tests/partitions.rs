@@ -404,4 +404,70 @@ mod tests {
         );
         assert_eq!(count("SELECT count(*) FROM taxi.month_drops"), 1);
     }
+
+    /// A table of 216 months (2009 to 2026, as the archive fills it), trips and facts: a load of
+    /// one month writes only its own partitions, the check of that month reads only its own, and
+    /// a one-month query plans a scan of one partition (pruned at plan time).
+    #[pg_test]
+    fn a_load_into_a_table_of_216_months_touches_only_its_own() {
+        wait_for_other_loads();
+        Spi::run(
+            "SELECT taxi.ensure_partitions('taxi.yellow_taxi_trips', months),
+                    taxi.ensure_fact_partitions(months)
+             FROM (SELECT array_agg(d::date) AS months
+                   FROM generate_series(date '2009-01-01', date '2026-12-01', interval '1 month') d) m",
+        )
+        .unwrap();
+        let partitions = |parent: &str| {
+            count(&format!(
+                "SELECT count(*) FROM pg_inherits WHERE inhparent = '{parent}'::regclass"
+            ))
+        };
+        assert_eq!(partitions("taxi.yellow_taxi_trips"), 216);
+        assert_eq!(partitions("taxi.fact_trips"), 216);
+        let mut march = month(3000, 3, 216);
+        for row in 0..march.len() {
+            // Every pickup inside March 2024 (the generator's odd rows may fall outside).
+            move_trip(
+                &mut march,
+                row,
+                at(2024, 3, 1 + (row % 28) as u32, row as i64 % 1440),
+            );
+        }
+        let path = write_trips("m216.parquet", &march, 2024);
+        let loaded = load(&path, 1000);
+        assert_eq!(loaded.read, 3000);
+        assert!(loaded.inserted > 2900, "{loaded:?}");
+        // Written: one trip partition and one fact partition, of the 432.
+        let written = |like: &str| {
+            count(&format!(
+                "SELECT count(*) FROM pg_stat_xact_user_tables
+                 WHERE schemaname = 'taxi' AND relname LIKE '{like}' AND n_tup_ins > 0"
+            ))
+        };
+        assert_eq!(written("yellow\\_taxi\\_trips\\_y%"), 1);
+        assert_eq!(written("fact\\_trips\\_y%"), 1);
+        assert_eq!(
+            count("SELECT count(*) FROM taxi.yellow_taxi_trips_y2024m03"),
+            loaded.inserted
+        );
+        let checked = crate::consistency::check(
+            Some(crate::postgres::datum::date(days_from_civil(2024, 3, 9))),
+            None,
+        )
+        .unwrap();
+        assert!(checked.found.is_empty());
+        assert_eq!(checked.by_digest, 1);
+        assert!(consistent());
+        // A one-month query: one partition in the plan (pruned while planning).
+        let plan = Spi::get_one::<pgrx::Json>(
+            "EXPLAIN (FORMAT JSON) SELECT count(*) FROM taxi.yellow_taxi_trips
+             WHERE tpep_pickup_datetime >= '2024-03-01' AND tpep_pickup_datetime < '2024-04-01'",
+        )
+        .unwrap()
+        .unwrap();
+        let text = plan.0.to_string();
+        assert_eq!(text.matches("\"Relation Name\"").count(), 1, "{text}");
+        assert!(text.contains("yellow_taxi_trips_y2024m03"), "{text}");
+    }
 }
