@@ -74,7 +74,7 @@ pub fn check(day: Option<Date>, dataset: Option<&'static Dataset>) -> Result<Che
             Ok(Partition::of_month(y, m))
         })
         .transpose()?;
-    let (dims, facts_oid, mut months, row_security) = Spi::connect_mut(|client| {
+    let (dims, facts_oid, months, row_security) = Spi::connect_mut(|client| {
         let facts_oid = client
             .select(
                 "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid::pg_catalog.int8",
@@ -157,8 +157,7 @@ pub fn check(day: Option<Date>, dataset: Option<&'static Dataset>) -> Result<Che
     let (mut by_digest, mut by_rows) = (0u64, 0u64);
     let fact_parent = scan::columns(facts_oid);
     let mut found = Vec::new();
-    for (p, month) in &mut months {
-        month.trips.resize(datasets.len(), None);
+    for (p, month) in &months {
         let fact_columns = month
             .facts
             .map_or_else(|| fact_parent.clone(), |f| scan::columns(f.0));
