@@ -119,6 +119,7 @@ pub fn remote_settings() -> taxi_remote::Settings {
             secret_access_key: text(&S3_SECRET_ACCESS_KEY),
             session_token: None,
         },
+        spool_dir: None,
     }
 }
 

@@ -71,7 +71,12 @@ mod tests {
         let path = month_file("remote_equal_2018-07.parquet", 7, 71);
         let url = server().url("ok", "remote_equal_2018-07.parquet");
         allow(&server().url("ok", ""));
+        let sent = server().bytes_sent();
         let over_http = load(&url, 700);
+        // Downloaded once, its checksum from the same bytes: the file's size and the open's probe
+        // (the server's other tests run in other backends, with servers of their own).
+        let size = std::fs::metadata(&path).unwrap().len();
+        assert_eq!(server().bytes_sent() - sent, size + 1);
         assert_eq!((over_http.read, over_http.duplicate), (2000, 0));
         let stored = fingerprint();
         // The local file's trips are the same trips: every one a duplicate, nothing changes.

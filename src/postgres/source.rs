@@ -151,7 +151,17 @@ mod remote {
     /// A client with the session's settings, for one call of taxi_load, taxi_load_dir or
     /// taxi_load_months: its network threads end with it.
     pub fn client() -> Result<Client, LoadError> {
-        Ok(Client::new(gucs::remote_settings())?)
+        let mut settings = gucs::remote_settings();
+        settings.spool_dir = Some(temp_files_dir());
+        Ok(Client::new(settings)?)
+    }
+
+    /// Where a remote file is downloaded while it loads: the folder PostgreSQL keeps its own
+    /// temporary files in (`base/pgsql_tmp` of the data directory), which it empties at startup.
+    fn temp_files_dir() -> std::path::PathBuf {
+        // SAFETY: DataDir is set before any backend runs SQL and never changes after.
+        let data = unsafe { std::ffi::CStr::from_ptr(pgrx::pg_sys::DataDir) };
+        std::path::Path::new(&*data.to_string_lossy()).join("base/pgsql_tmp")
     }
 
     /// Opens `url`: its size and version, fixed for the load. A cancel while waiting is raised.

@@ -40,6 +40,8 @@ pub struct Settings {
     /// The wait before the first retry; doubled for each next one.
     pub backoff: Duration,
     pub s3: S3Settings,
+    /// Where a remote file is downloaded while it loads (the system's temporary folder if None).
+    pub spool_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Settings {
@@ -49,6 +51,7 @@ impl Default for Settings {
             retries: 3,
             backoff: Duration::from_millis(200),
             s3: S3Settings::default(),
+            spool_dir: None,
         }
     }
 }
@@ -257,7 +260,16 @@ impl Client {
         Ok(())
     }
 
-    fn stopping(&self) -> bool {
+    /// The folder downloads are spooled to.
+    pub(crate) fn spool_dir(&self) -> std::path::PathBuf {
+        self.0
+            .settings
+            .spool_dir
+            .clone()
+            .unwrap_or_else(std::env::temp_dir)
+    }
+
+    pub(crate) fn stopping(&self) -> bool {
         self.0.abort.load(Ordering::Relaxed) || interrupted()
     }
 

@@ -56,6 +56,9 @@ pub enum RemoteError {
 
     #[error("canceled while waiting for \"{url}\"")]
     Canceled { url: String },
+
+    #[error("could not keep the download of \"{url}\" on the database server")]
+    Spool { url: String, detail: String },
 }
 
 impl RemoteError {
@@ -87,7 +90,8 @@ impl RemoteError {
             RemoteError::Unreachable { detail, .. }
             | RemoteError::Tls { detail, .. }
             | RemoteError::Dropped { detail, .. }
-            | RemoteError::Other { detail, .. } => Some(detail.clone()),
+            | RemoteError::Other { detail, .. }
+            | RemoteError::Spool { detail, .. } => Some(detail.clone()),
             _ => None,
         }
     }
@@ -101,11 +105,12 @@ impl RemoteError {
             RemoteError::Tls { .. } => "The server's certificate must be valid for its host name and signed by an authority the database server's system trusts.".into(),
             RemoteError::Timeout { .. } => "Raise taxi.remote_timeout, or try again later.".into(),
             RemoteError::Dropped { .. } | RemoteError::ServerError { .. } | RemoteError::WrongLength { .. } => "The load was retried taxi.remote_retries times; nothing was written. Try again later.".into(),
-            RemoteError::IgnoredRange { .. } => "taxi_loader reads a file in byte ranges so that a month is never held whole in memory: the server must answer Range requests with 206.".into(),
+            RemoteError::IgnoredRange { .. } => "taxi_loader reads a file in byte ranges (its footer first, then the rest in order): the server must answer Range requests with 206.".into(),
             RemoteError::Changed { .. } => "The file was re-published during the load; nothing was written. Load it again.".into(),
             RemoteError::Redirected { .. } => "Use the URL the server redirects to; a redirect could lead outside taxi.allowed_sources.".into(),
             RemoteError::Other { .. } => "Nothing was written.".into(),
             RemoteError::Canceled { .. } => "Nothing was written.".into(),
+            RemoteError::Spool { .. } => "A remote file is downloaded once, into the database's temporary files' folder (base/pgsql_tmp of the data directory), while it loads: that folder needs room for the file. Nothing was written.".into(),
         }
     }
 }

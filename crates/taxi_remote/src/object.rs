@@ -26,6 +26,7 @@ impl RemoteError {
             | RemoteError::Redirected { .. }
             | RemoteError::Other { .. } => Class::ProtocolViolation,
             RemoteError::Changed { .. } => Class::SerializationFailure,
+            RemoteError::Spool { .. } => Class::IoError,
             RemoteError::Timeout { .. } | RemoteError::Canceled { .. } => Class::QueryCanceled,
         }
     }

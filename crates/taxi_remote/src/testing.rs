@@ -16,7 +16,8 @@
 //! | `/forbidden/` | 403                                                                    |
 //! | anything else | 404                                                                    |
 //!
-//! `GET /requests` answers the number of requests served so far (itself not counted). Used by
+//! `GET /requests` answers the number of requests served so far (itself not counted), `GET /bytes`
+//! the bytes of file content sent. Used by
 //! taxi_remote's tests and the extension's #[pg_test]s (in-process), and as the `taxi_testserver`
 //! program by the SQL-level tests.
 
@@ -32,6 +33,8 @@ use std::time::Duration;
 struct State {
     dir: PathBuf,
     requests: AtomicU64,
+    /// Bytes of file content sent (ranges and whole files).
+    sent: AtomicU64,
     /// Requests for `/changing/` files so far.
     changing: AtomicU64,
     /// `/flaky/` requests already failed once.
@@ -52,6 +55,7 @@ impl Server {
         let state = Arc::new(State {
             dir: dir.into(),
             requests: AtomicU64::new(0),
+            sent: AtomicU64::new(0),
             changing: AtomicU64::new(0),
             failed: Mutex::default(),
         });
@@ -78,6 +82,11 @@ impl Server {
 
     pub fn requests(&self) -> u64 {
         self.state.requests.load(Ordering::Relaxed)
+    }
+
+    /// Bytes of file content sent so far.
+    pub fn bytes_sent(&self) -> u64 {
+        self.state.sent.load(Ordering::Relaxed)
     }
 }
 
@@ -117,8 +126,13 @@ fn serve(stream: TcpStream, state: &State) {
                 }
             }
         }
-        if target == "/requests" {
-            let n = state.requests.load(Ordering::Relaxed).to_string();
+        let counter = match target.as_str() {
+            "/requests" => Some(&state.requests),
+            "/bytes" => Some(&state.sent),
+            _ => None,
+        };
+        if let Some(counter) = counter {
+            let n = counter.load(Ordering::Relaxed).to_string();
             if respond(&mut out, "200 OK", &[], n.as_bytes(), method == "HEAD").is_err() {
                 return;
             }
@@ -222,7 +236,12 @@ fn serve(stream: TcpStream, state: &State) {
                 .checked_sub(1)
                 .map_or(Ok(Vec::new()), |last| bytes(0, last))
             {
-                Ok(body) => respond(&mut out, "200 OK", &[("ETag", etag)], &body, head),
+                Ok(body) => {
+                    if !head {
+                        state.sent.fetch_add(body.len() as u64, Ordering::Relaxed);
+                    }
+                    respond(&mut out, "200 OK", &[("ETag", etag)], &body, head)
+                }
                 Err(_) => return,
             },
             Some((a, b)) => {
@@ -251,6 +270,9 @@ fn serve(stream: TcpStream, state: &State) {
                         return;
                     }
                     continue;
+                }
+                if !head {
+                    state.sent.fetch_add(slice.len() as u64, Ordering::Relaxed);
                 }
                 respond(&mut out, "206 Partial Content", &headers, slice, head)
             }

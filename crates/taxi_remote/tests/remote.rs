@@ -8,7 +8,8 @@ use std::time::Duration;
 use taxi_remote::testing::Server;
 use taxi_remote::{Client, RemoteError, RemoteFile, RemoteUrl, Settings};
 
-const SIZE: usize = 3 * (1 << 20) + 12_345;
+/// More than one download request ([`taxi_remote::file::CHUNK`]), with a tail of its own.
+const SIZE: usize = 20 * (1 << 20) + 12_345;
 
 fn content() -> Vec<u8> {
     // Not a repeating pattern: a block served at the wrong offset would show.
@@ -75,6 +76,40 @@ fn reads_ranges_and_checksum() {
     let want: [u8; 32] = Sha256::digest(bytes).into();
     assert_eq!(f.sha256().unwrap(), want);
     assert_eq!(c.retries(), 0);
+    // Downloaded once, whatever was read and in whatever order; hashed from the same bytes.
+    assert_eq!(c.stats().bytes.load(Ordering::Relaxed), SIZE as u64);
+}
+
+#[test]
+fn the_checksum_first_then_reads_cost_one_download() {
+    let (_, bytes) = server();
+    let c = client(5000, 0);
+    let f = RemoteFile::open(&c, &url("ok")).unwrap();
+    use sha2::{Digest, Sha256};
+    let want: [u8; 32] = Sha256::digest(bytes).into();
+    assert_eq!(f.sha256().unwrap(), want);
+    assert_eq!(
+        &f.read_at(9_000_000, 5).unwrap()[..],
+        &bytes[9_000_000..9_000_005]
+    );
+    assert_eq!(f.sha256().unwrap(), want);
+    assert_eq!(c.stats().bytes.load(Ordering::Relaxed), SIZE as u64);
+    // The tail first (a reader's footer), then the rest in CHUNK requests.
+    let chunks = (SIZE as u64 - taxi_remote::file::TAIL).div_ceil(taxi_remote::file::CHUNK);
+    assert_eq!(c.stats().requests.load(Ordering::Relaxed), 1 + 1 + chunks);
+}
+
+#[test]
+fn a_spool_that_cannot_be_written_is_named() {
+    let c = Client::new(Settings {
+        spool_dir: Some("/proc/self/taxi_loader_cannot".into()),
+        ..Settings::default()
+    })
+    .unwrap();
+    let f = RemoteFile::open(&c, &url("ok")).unwrap();
+    let e = f.read_at(0, 10).unwrap_err();
+    assert!(matches!(e, RemoteError::Spool { .. }), "{e:?}");
+    assert!(e.detail().unwrap().contains("/proc/self"), "{e:?}");
 }
 
 #[test]
@@ -136,8 +171,10 @@ fn transient_failures_are_retried_and_counted() {
     let c = client(5000, 2);
     let f = RemoteFile::open(&c, &url("flaky")).unwrap();
     assert_eq!(&f.read_at(10, 10).unwrap()[..], &bytes[10..20]);
-    // Each distinct request failed once: the open, then the block read.
-    assert_eq!(c.retries(), 2);
+    f.sha256().unwrap();
+    // Each distinct request failed once: the open, the tail, then each chunk of the download.
+    let chunks = (SIZE as u64 - taxi_remote::file::TAIL).div_ceil(taxi_remote::file::CHUNK);
+    assert_eq!(c.retries(), 2 + chunks);
     // Retries are bounded: a server that keeps failing fails the read after 1 + 2 attempts
     // (counted by the client: the other tests share the server).
     let before = c.stats().requests.load(Ordering::Relaxed);
@@ -146,7 +183,7 @@ fn transient_failures_are_retried_and_counted() {
         Err(RemoteError::ServerError { .. })
     ));
     assert_eq!(c.stats().requests.load(Ordering::Relaxed) - before, 3);
-    assert_eq!(c.retries(), 4);
+    assert_eq!(c.retries(), 4 + chunks);
 }
 
 #[test]
