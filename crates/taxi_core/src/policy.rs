@@ -11,9 +11,12 @@ use crate::error::LoadError;
 /// backend's memory.
 pub const MAX_CHUNK_SIZE: usize = 1_000_000;
 
-/// Memory for chunks decoded ahead of the writer (16 chunks of 100,000 rows): enough for
-/// decoding to run on while the backend reads the stored trips of a month-sized table.
-pub const PIPELINE_MEMORY: usize = 512 << 20;
+/// Memory for chunks decoded ahead of the writer while the backend reads the stored trips of the
+/// file's months (4 chunks of 100,000 rows; 2 once they are read). 512 MB (16 chunks) until 0.9.0:
+/// every load filled them while the backend counted the file's months and inspected its
+/// partitions, and that backlog was most of a load's working memory whatever the file's size
+/// (450 MB of a 3.6M-row month's 485 MB), for a reload no faster.
+pub const PIPELINE_MEMORY: usize = 128 << 20;
 
 /// maintenance_work_mem for rebuilding the indexes after a bulk load (if the session's is lower).
 pub const REBUILD_MEMORY_KB: i64 = 512 * 1024;
