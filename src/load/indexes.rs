@@ -94,8 +94,7 @@ pub fn rebuild_indexes(
     Ok(saved)
 }
 
-/// Runs `f` (which builds indexes) with at least `kb` of maintenance_work_mem, then puts the
-/// setting back.
+/// Runs `f` (which builds indexes) with `kb` of maintenance_work_mem, then puts the setting back.
 pub fn with_maintenance_memory<R>(
     client: &mut SpiClient<'_>,
     kb: i64,
@@ -107,7 +106,7 @@ pub fn with_maintenance_memory<R>(
         .and_then(|t| t.first().get_one())
         .or_internal(DOING)?
         .unwrap_or(kb);
-    if current >= kb {
+    if current == kb {
         return f(client);
     }
     let set = |client: &mut SpiClient<'_>, value: String| {
