@@ -203,7 +203,7 @@ pub fn begin(
             == Some(1);
 
     // On a thread of its own, over the load's own descriptor or remote object (a server file is
-    // then in the page cache; a remote one is read a second time).
+    // then in the page cache; a remote one's checksum comes from its one download).
     let checksum = match (&sha256, &opened_source) {
         (None, Ok(source)) => {
             let source = source.clone();

@@ -295,6 +295,7 @@ fn load_into(
     // after the last chunk. Otherwise freed here, it is not held while the partitions' indexes are
     // rebuilt, which take maintenance_work_mem of their own.
     let replacing = replacing.map(|r| (r, seen));
+    threads::release_free_memory();
     let mode = parts.mode();
     if let Some(facts) = facts {
         facts.finish();

@@ -233,6 +233,24 @@ mod tests {
     }
 
     #[pg_test]
+    fn a_new_month_is_indexed_with_the_loads_own_memory_and_the_setting_put_back() {
+        // The rebuild runs with policy::REBUILD_MEMORY_KB whether the session's is lower or
+        // higher (higher would let the sort take the backend past its bound); after it, the
+        // session's setting is back.
+        for (setting, m, seed) in [("64MB", 5, 51), ("2GB", 6, 52)] {
+            Spi::run(&format!("SET LOCAL maintenance_work_mem = '{setting}'")).unwrap();
+            let b = month(2000, m, seed);
+            let s = load_file(&write_trips(&format!("mwm{m}.parquet"), &b, 2024), 1000).unwrap();
+            assert_eq!((s.rows_inserted, s.mode), (2000, Mode::Bulk));
+            assert_eq!(
+                Spi::get_one::<String>("SHOW maintenance_work_mem").unwrap(),
+                Some(setting.to_string())
+            );
+        }
+        assert!(consistent());
+    }
+
+    #[pg_test]
     fn queries_by_pickup_read_only_their_months() {
         for (m, seed) in [(1, 51), (2, 52), (3, 53)] {
             load_file(
