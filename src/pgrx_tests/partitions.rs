@@ -4,11 +4,12 @@ mod tests {
 
     use pgrx::prelude::*;
 
+    use crate::load::indexes;
     use crate::pgrx_tests::fixtures::idx;
     use crate::pgrx_tests::fixtures::*;
     use taxi_core::calendar::days_from_civil;
     use taxi_core::partition::Partition;
-    use taxi_core::policy::Mode;
+    use taxi_core::policy::{self, Mode};
     use taxi_core::trip::{TripBatch, Values};
     use taxi_gen::{self as generate, Options};
 
@@ -238,7 +239,21 @@ mod tests {
         // higher (higher would let the sort take the backend past its bound); after it, the
         // session's setting is back.
         for (setting, m, seed) in [("64MB", 5, 51), ("2GB", 6, 52)] {
-            Spi::run(&format!("SET LOCAL maintenance_work_mem = '{setting}'")).unwrap();
+            Spi::run_with_args(
+                "SELECT set_config('maintenance_work_mem', $1, true)",
+                &[setting.into()],
+            )
+            .unwrap();
+            let during = Spi::connect_mut(|client| {
+                indexes::with_maintenance_memory(client, policy::REBUILD_MEMORY_KB, |client| {
+                    Ok(client
+                        .select("SHOW maintenance_work_mem", Some(1), &[])
+                        .and_then(|t| t.first().get_one::<String>())
+                        .unwrap())
+                })
+            })
+            .unwrap();
+            assert_eq!(during.as_deref(), Some("512MB"), "session's {setting}");
             let b = month(2000, m, seed);
             let s = load_file(&write_trips(&format!("mwm{m}.parquet"), &b, 2024), 1000).unwrap();
             assert_eq!((s.rows_inserted, s.mode), (2000, Mode::Bulk));
