@@ -51,6 +51,11 @@ extension_sql_file!(
     name = "progress",
     requires = ["schema"]
 );
+extension_sql_file!(
+    "../sql/distributed.sql",
+    name = "distributed",
+    requires = ["schema", "star", "runs", "partitions", "datasets"]
+);
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {

@@ -306,7 +306,9 @@ fn load_into(
         if let Some(star) = star.as_mut() {
             star.finish(client, &written)?;
         }
-        replacing.map_or(Ok(0), |(r, seen)| r.remove(client, &seen))
+        replacing.map_or(Ok(0), |(r, seen)| {
+            r.remove(client, &seen, target.distributed)
+        })
     })?;
     progress.resume();
     network.disarm();
@@ -351,7 +353,11 @@ fn plan(
     let mut stored = Vec::new();
     let parts = TripParts::plan(
         client,
-        Writing { dataset, load_id },
+        Writing {
+            dataset,
+            load_id,
+            local_heaps: !target.distributed,
+        },
         settings.write,
         direct_allowed,
         months,

@@ -142,7 +142,13 @@ impl<'a> Replacing<'a> {
 
     /// Removes the trips of the earlier versions the new one lacks (those not in `in_file`: every
     /// trip of the new version), month by month, with their facts. Returns how many trips went.
-    pub fn remove(self, client: &mut SpiClient<'_>, in_file: &Seen) -> Result<u64, LoadError> {
+    /// `distributed`: the trips table is a Citus table, read through SQL.
+    pub fn remove(
+        self,
+        client: &mut SpiClient<'_>,
+        in_file: &Seen,
+        distributed: bool,
+    ) -> Result<u64, LoadError> {
         const DOING: &str = "removing the earlier version's trips";
         let d = self.dataset;
         let names: Vec<String> = self.plan.months.iter().map(|p| p.trip_table(d)).collect();
@@ -154,15 +160,32 @@ impl<'a> Replacing<'a> {
                 continue; // dropped since (taxi_drop_month)
             };
             let mut gone: Vec<Vec<u8>> = Vec::new();
-            scan::row_hashes_of_loads(e.oid, &self.plan.owners, |h| {
+            let mut keep = |h: &[u8]| {
                 if h.len() >= 16 && !in_file.contains(h) {
                     gone.push(h.to_vec());
                 }
-            });
+            };
+            let (lower, upper) = p.bounds_us();
+            if distributed {
+                let args: Vec<DatumWithOid> = vec![
+                    self.plan.owners.clone().into(),
+                    lower.map(datum::timestamp).into(),
+                    upper.map(datum::timestamp).into(),
+                ];
+                for r in client
+                    .select(sql::hashes_of_loads(d).as_str(), None, &args)
+                    .or_internal(DOING)?
+                {
+                    if let Some(h) = r.get::<&[u8]>(1).or_internal(DOING)? {
+                        keep(h);
+                    }
+                }
+            } else {
+                scan::row_hashes_of_loads(e.oid, &self.plan.owners, keep);
+            }
             if gone.is_empty() {
                 continue;
             }
-            let (lower, upper) = p.bounds_us();
             let hashes: Vec<&[u8]> = gone.iter().map(Vec::as_slice).collect();
             let args: Vec<DatumWithOid> = vec![
                 hashes.into(),

@@ -36,11 +36,14 @@ pub struct TripParts {
     parts: BTreeMap<Partition, Part>,
 }
 
-/// Whose trips a load writes: its dataset's, as load `load_id`.
+/// Whose trips a load writes: its dataset's, as load `load_id`; and where they are:
+/// `local_heaps` when the partitions hold their rows on this node (not a Citus table's shells),
+/// so the stored trips may be read from their heaps, otherwise every chunk probes through SQL.
 #[derive(Clone, Copy)]
 pub struct Writing {
     pub dataset: &'static Dataset,
     pub load_id: i64,
+    pub local_heaps: bool,
 }
 
 impl TripParts {
@@ -103,6 +106,7 @@ impl TripParts {
                 Some(e) => {
                     locks::lock_for_insert(e.oid);
                     let read = policy::stored_read_limit(setting, e.estimated_rows, rows)
+                        .filter(|_| writing.local_heaps)
                         .and_then(|limit| scan::read_row_hashes(e.oid, stored, limit));
                     (
                         read.map_or(Found::TooMany, Found::Stored),
@@ -169,7 +173,9 @@ impl TripParts {
     /// existing partition is locked exclusively first, as nothing may read its indexes until they
     /// are rebuilt. `count` rows are about to be written.
     pub fn writer(&mut self, p: Partition, count: usize) -> &mut TripWriter {
-        let Writing { dataset, load_id } = self.writing;
+        let Writing {
+            dataset, load_id, ..
+        } = self.writing;
         let part = self.parts.get_mut(&p).expect("a partition of the file");
         part.written += count as u64;
         let oid = part.oid.expect("a directly written partition has a table");

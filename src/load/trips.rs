@@ -23,6 +23,10 @@ pub struct Target {
     pub owner: bool,
     /// Rows can go straight into its partitions' heaps (see `trip_writer`).
     pub plain: bool,
+    /// A Citus table: its partitions' heaps on this node are empty shells, never read or
+    /// written; stored trips are found by SQL probes and new ones inserted through SQL, which
+    /// Citus routes to the shards.
+    pub distributed: bool,
 }
 
 /// The oid of `d`'s table; NotUpdated if the extension's objects predate the library (no table,
@@ -61,10 +65,12 @@ pub fn lock_and_inspect(
         .or_internal("inspecting the trips table")?
         .first();
     let get = |i| row.get::<bool>(i).or_internal("inspecting the trips table");
+    let distributed = get(3)?.unwrap_or(false);
     Ok(Target {
         oid,
         owner: get(1)?.unwrap_or(false),
-        plain: get(2)?.unwrap_or(false),
+        plain: get(2)?.unwrap_or(false) && !distributed,
+        distributed,
     })
 }
 

@@ -62,6 +62,21 @@ SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM 
     )
 }
 
+/// The row hashes of runs $1's trips with a pickup in [$2, $3) (NULL: unbounded; one
+/// partition's bounds): what a replacement reads of a distributed table, whose partitions' heaps
+/// on the coordinator are empty (the heap is read directly otherwise).
+pub fn hashes_of_loads(d: &Dataset) -> String {
+    format!(
+        "\
+SELECT row_hash FROM {table}
+ WHERE {pickup} >= COALESCE($2::pg_catalog.timestamp, '-infinity')
+   AND {pickup} < COALESCE($3::pg_catalog.timestamp, 'infinity')
+   AND load_id = ANY ($1::pg_catalog.int8[])",
+        table = d.qualified(),
+        pickup = d.pickup_column()
+    )
+}
+
 /// Run $1 supersedes runs $2, which were current; their rejected rows leave the quarantine
 /// with them (the new run recorded its own file's). The number of rejected rows removed.
 pub const SUPERSEDE: &str = "\

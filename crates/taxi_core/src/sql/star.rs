@@ -249,8 +249,9 @@ pub const FACTS_OID: &str = "SELECT pg_catalog.to_regclass('taxi.fact_trips')::p
 
 /// Whether fact rows can go straight into the partitions' heaps: nothing the executor would do
 /// on INSERT is skipped — no triggers, row security, indexes, CHECK constraints or columns the
-/// loader does not fill on the table or any partition, every partition a plain table. $1: the
-/// fact columns. Also returns every partition's oid, to be locked.
+/// loader does not fill on the table or any partition, every partition a plain table, and not a
+/// Citus table (its rows are in shards). $1: the fact columns. Also returns every partition's
+/// oid, to be locked.
 pub const INSPECT_FACTS: &str = "\
 SELECT pg_catalog.bool_and(
          (c.relkind = 'r' OR (c.relkind = 'p' AND t.level = 0))
@@ -259,10 +260,14 @@ SELECT pg_catalog.bool_and(
                          WHERE k.conrelid = c.oid AND k.contype NOT IN ('n'))
          AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                           AND a.attname <> ALL ($1::pg_catalog.text[]))),
+                           AND a.attname <> ALL ($1::pg_catalog.text[])))
+         AND NOT taxi.distributed('taxi.fact_trips'),
        pg_catalog.array_agg(t.relid::pg_catalog.oid::pg_catalog.int8) FILTER (WHERE t.level > 0)
 FROM pg_catalog.pg_partition_tree('taxi.fact_trips') t
 JOIN pg_catalog.pg_class c ON c.oid = t.relid";
+
+/// Whether table $1 is a Citus table (sql/distributed.sql).
+pub const DISTRIBUTED: &str = "SELECT taxi.distributed($1::pg_catalog.regclass)";
 
 /// The dimension members the direct write path needs.
 pub const DIM_LOCATIONS: &str =

@@ -18,7 +18,8 @@ FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass('{}')",
 
 /// Whether the current role owns the target (and may insert); whether rows can be written
 /// straight into its partitions' heaps (partitioned as the extension made it, no triggers, no
-/// row security, no columns the loader does not fill). $1: the columns the loader fills.
+/// row security, no columns the loader does not fill); whether it is a Citus table (its rows are
+/// in shards on the workers: read and written through SQL only). $1: the columns the loader fills.
 pub fn inspect_target(d: &Dataset) -> String {
     format!(
         "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
@@ -26,7 +27,8 @@ pub fn inspect_target(d: &Dataset) -> String {
        c.relkind = 'p' AND NOT c.relhastriggers AND NOT c.relrowsecurity
          AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
                          WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-                           AND a.attname <> ALL ($1::pg_catalog.text[])) AS plain
+                           AND a.attname <> ALL ($1::pg_catalog.text[])) AS plain,
+       taxi.distributed(c.oid) AS distributed
 FROM pg_catalog.pg_class c WHERE c.oid = '{}'::pg_catalog.regclass",
         d.qualified()
     )
