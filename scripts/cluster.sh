@@ -39,3 +39,11 @@ publish_fixtures() {
   install -d -m 755 "$dest"
   install -m 644 "$src"/* "$dest"/
 }
+
+# rows_digest DB TABLE: a query giving "count:md5" of every stored value of TABLE but load_id, in
+# row_hash order. A row's text: to_jsonb of each row took six times as long (43 s for 1M trips).
+rows_digest() {
+  local cols
+  cols=$(psql -X -At -d "$1" -c "SELECT string_agg('t.' || quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute WHERE attrelid = '$2'::regclass AND attnum > 0 AND NOT attisdropped AND attname <> 'load_id'")
+  echo "SELECT count(*) || ':' || md5(string_agg(ROW($cols)::text, '|' ORDER BY row_hash)) FROM $2 t"
+}

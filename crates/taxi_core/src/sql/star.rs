@@ -266,9 +266,6 @@ SELECT pg_catalog.bool_and(
 FROM pg_catalog.pg_partition_tree('taxi.fact_trips') t
 JOIN pg_catalog.pg_class c ON c.oid = t.relid";
 
-/// Whether table $1 is a Citus table (sql/distributed.sql).
-pub const DISTRIBUTED: &str = "SELECT taxi.distributed($1::pg_catalog.regclass)";
-
 /// The dimension members the direct write path needs.
 pub const DIM_LOCATIONS: &str =
     "SELECT location_key, borough, borough_known, is_airport FROM taxi.dim_location";
@@ -276,10 +273,11 @@ pub const DIM_VENDORS: &str = "SELECT vendor_key FROM taxi.dim_vendor";
 pub const DIM_RATE_CODES: &str = "SELECT rate_code_key FROM taxi.dim_rate_code";
 pub const DIM_PAYMENT_TYPES: &str = "SELECT payment_type_key FROM taxi.dim_payment_type";
 
-/// Whether the current role may read table $1, and whether row security applies to it (then
-/// only SQL, which applies it, may read it).
+/// Whether the current role may read table $1, and whether only SQL may read it: row security
+/// applies to it (SQL applies the policies), or it is a Citus table (its rows are in shards).
 pub const MAY_READ: &str = "\
-SELECT pg_catalog.has_table_privilege(c.oid, 'SELECT'), c.relrowsecurity
+SELECT pg_catalog.has_table_privilege(c.oid, 'SELECT'),
+       c.relrowsecurity OR taxi.distributed(c.oid)
 FROM pg_catalog.pg_class c WHERE c.oid = $1::pg_catalog.regclass";
 
 /// The attached partitions of $1 (a partitioned table of schema taxi): name, oid, the planner's
