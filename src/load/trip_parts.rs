@@ -18,6 +18,7 @@ use taxi_core::sql::partitions as sql;
 
 use crate::load::indexes;
 use crate::load::trip_writer::TripWriter;
+use crate::load::trips;
 use crate::postgres::partitions::{create_table, ensure, existing, month_date, run_as_owner};
 use crate::postgres::{locks, scan};
 use crate::report::OrInternal;
@@ -38,7 +39,7 @@ pub struct TripParts {
 
 /// Whose trips a load writes: its dataset's, as load `load_id`; and where they are:
 /// `local_heaps` when the partitions hold their rows on this node (not a Citus table's shells),
-/// so the stored trips may be read from their heaps, otherwise every chunk probes through SQL.
+/// so the stored trips are read from their heaps, otherwise through SQL.
 #[derive(Clone, Copy)]
 pub struct Writing {
     pub dataset: &'static Dataset,
@@ -105,9 +106,13 @@ impl TripParts {
                 None => (Found::Missing, None, true),
                 Some(e) => {
                     locks::lock_for_insert(e.oid);
-                    let read = policy::stored_read_limit(setting, e.estimated_rows, rows)
-                        .filter(|_| writing.local_heaps)
-                        .and_then(|limit| scan::read_row_hashes(e.oid, stored, limit));
+                    let read = match policy::stored_read_limit(setting, e.estimated_rows, rows) {
+                        None => None,
+                        Some(limit) if writing.local_heaps => {
+                            scan::read_row_hashes(e.oid, stored, limit)
+                        }
+                        Some(limit) => trips::read_stored(client, dataset, p, stored, limit)?,
+                    };
                     (
                         read.map_or(Found::TooMany, Found::Stored),
                         Some(e.oid),

@@ -6,7 +6,7 @@ use pgrx::datum::{DatumWithOid, Timestamp};
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 use taxi_core::dataset::Dataset;
-use taxi_core::dedup::Seen;
+use taxi_core::dedup::{key, Key, Seen};
 use taxi_core::error::LoadError;
 use taxi_core::hash::RowHash;
 use taxi_core::partition::Partition;
@@ -24,7 +24,8 @@ pub struct Target {
     /// Rows can go straight into its partitions' heaps (see `trip_writer`).
     pub plain: bool,
     /// A Citus table: its partitions' heaps on this node are empty shells, never read or
-    /// written; stored trips are found by SQL probes and new ones inserted through SQL, which
+    /// written; a month's stored trips are read through SQL (or probed per chunk when too many)
+    /// and new ones inserted through SQL, which
     /// Citus routes to the shards.
     pub distributed: bool,
 }
@@ -106,6 +107,50 @@ pub fn probe(
         }
     }
     Ok(())
+}
+
+/// Reads the row hashes stored in partition `p` of a distributed table into `stored`, up to
+/// `limit` (then None: the partition is probed per chunk instead), as `scan::read_row_hashes`
+/// does for a local heap. One query for the month instead of one probe per chunk: Citus runs it
+/// on every shard of the month at once; a cursor keeps the coordinator's memory to one batch.
+pub fn read_stored(
+    client: &mut SpiClient<'_>,
+    d: &'static Dataset,
+    p: Partition,
+    stored: &mut Vec<Key>,
+    limit: u64,
+) -> Result<Option<u64>, LoadError> {
+    let (lower, upper) = p.bounds_us();
+    let mut cursor = client
+        .try_open_cursor(
+            sql::stored(d).as_str(),
+            &[
+                lower.map(datum::timestamp).into(),
+                upper.map(datum::timestamp).into(),
+            ],
+        )
+        .or_internal("reading stored trips")?;
+    let mut n = 0u64;
+    loop {
+        let batch = cursor.fetch(65_536).or_internal("reading stored trips")?;
+        if batch.is_empty() {
+            return Ok(Some(n));
+        }
+        for row in batch {
+            if let Some(hash) = row
+                .get::<&[u8]>(1)
+                .or_internal("reading stored trips")?
+                .filter(|h| h.len() >= 16)
+            {
+                stored.push(key(hash));
+            }
+            n += 1;
+        }
+        if n > limit {
+            return Ok(None);
+        }
+        pgrx::check_for_interrupts!();
+    }
 }
 
 /// Inserts rows `rows` of `batch` through SPI with `sql` (`sql::insert_rows`, possibly wrapped

@@ -47,6 +47,19 @@ WHERE {pickup} >= COALESCE($2::pg_catalog.timestamp, '-infinity')
     )
 }
 
+/// The row hashes stored with a pickup in [$1, $2) (NULL: unbounded; one partition's bounds):
+/// what a load reads of a distributed table's month, whose heap on the coordinator is empty
+/// (a local partition's heap is read directly).
+pub fn stored(d: &Dataset) -> String {
+    format!(
+        "SELECT row_hash FROM {table}
+WHERE {pickup} >= COALESCE($1::pg_catalog.timestamp, '-infinity')
+  AND {pickup} < COALESCE($2::pg_catalog.timestamp, 'infinity')",
+        table = d.qualified(),
+        pickup = d.pickup_column()
+    )
+}
+
 pub const ENSURE_DROP_GUARD: &str = "SELECT taxi.ensure_drop_guard()";
 
 /// Every column the loader fills (the direct write path finds each attribute by name).
