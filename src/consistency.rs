@@ -539,9 +539,8 @@ fn digest_block(
 
 /// The SQL row comparison of `d`'s month `p`.
 fn compare_rows(d: &Dataset, p: Partition) -> Result<Vec<Discrepancy>, LoadError> {
-    let (from, to) = p.bounds_us();
-    let bound = |us: Option<i64>| us.map(datum::timestamp);
-    let args: Vec<DatumWithOid> = vec![bound(from).into(), bound(to).into()];
+    let [from, to] = datum::month_bounds(p);
+    let args: Vec<DatumWithOid> = vec![from.into(), to.into()];
     Spi::connect(|client| {
         let mut rows = Vec::new();
         for r in client

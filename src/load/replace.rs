@@ -165,13 +165,10 @@ impl<'a> Replacing<'a> {
                     gone.push(h.to_vec());
                 }
             };
-            let (lower, upper) = p.bounds_us();
+            let [lower, upper] = datum::month_bounds(p);
             if distributed {
-                let args: Vec<DatumWithOid> = vec![
-                    self.plan.owners.clone().into(),
-                    lower.map(datum::timestamp).into(),
-                    upper.map(datum::timestamp).into(),
-                ];
+                let args: Vec<DatumWithOid> =
+                    vec![self.plan.owners.clone().into(), lower.into(), upper.into()];
                 for r in client
                     .select(sql::hashes_of_loads(d).as_str(), None, &args)
                     .or_internal(DOING)?
@@ -190,8 +187,8 @@ impl<'a> Replacing<'a> {
             let args: Vec<DatumWithOid> = vec![
                 hashes.into(),
                 self.plan.owners.clone().into(),
-                lower.map(datum::timestamp).into(),
-                upper.map(datum::timestamp).into(),
+                lower.into(),
+                upper.into(),
             ];
             let trips = client
                 .update(sql::remove(d).as_str(), Some(1), &args)

@@ -25,8 +25,7 @@ pub struct Target {
     pub plain: bool,
     /// A Citus table: its partitions' heaps on this node are empty shells, never read or
     /// written; a month's stored trips are read through SQL (or probed per chunk when too many)
-    /// and new ones inserted through SQL, which
-    /// Citus routes to the shards.
+    /// and new ones inserted through SQL, which Citus routes to the shards.
     pub distributed: bool,
 }
 
@@ -86,16 +85,12 @@ pub fn probe(
     seen: &mut Seen,
 ) -> Result<(), LoadError> {
     let arg: Vec<&[u8]> = rows.iter().map(|&r| &hashes[r][..]).collect();
-    let (lower, upper) = p.bounds_us();
+    let [lower, upper] = datum::month_bounds(p);
     let found = client
         .select(
             sql::probe(d).as_str(),
             None,
-            &[
-                arg.into(),
-                lower.map(datum::timestamp).into(),
-                upper.map(datum::timestamp).into(),
-            ],
+            &[arg.into(), lower.into(), upper.into()],
         )
         .or_internal("probing for stored trips")?;
     for row in found {
@@ -120,14 +115,13 @@ pub fn read_stored(
     stored: &mut Vec<Key>,
     limit: u64,
 ) -> Result<Option<u64>, LoadError> {
-    let (lower, upper) = p.bounds_us();
+    let [lower, upper] = datum::month_bounds(p);
+    // One row past the limit says the month holds more.
+    let rows = i64::try_from(limit.saturating_add(1)).unwrap_or(i64::MAX);
     let mut cursor = client
         .try_open_cursor(
             sql::stored(d).as_str(),
-            &[
-                lower.map(datum::timestamp).into(),
-                upper.map(datum::timestamp).into(),
-            ],
+            &[lower.into(), upper.into(), rows.into()],
         )
         .or_internal("reading stored trips")?;
     let mut n = 0u64;

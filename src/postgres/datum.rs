@@ -5,6 +5,7 @@ use pgrx::datum::{Date, Timestamp};
 use pgrx::{pg_sys, IntoDatum};
 use taxi_core::calendar::{UNIX_TO_PG_EPOCH_DAYS, UNIX_TO_PG_EPOCH_US, US_PER_DAY};
 use taxi_core::convert::numeric::numeric_from_cents;
+use taxi_core::partition::Partition;
 use taxi_core::trip::Values;
 
 /// The Datum of row `row` of a trip column, None for NULL. `numeric` is scratch space.
@@ -46,6 +47,13 @@ pub fn varlena(bytes: &[u8]) -> pg_sys::Datum {
 pub fn timestamp(unix_us: i64) -> Timestamp {
     Timestamp::try_from(unix_us - UNIX_TO_PG_EPOCH_US)
         .expect("trip timestamps and midnights of finite dates are within PostgreSQL's range")
+}
+
+/// Partition `p`'s bounds [lower, upper) as the two timestamp parameters of the month queries
+/// (`taxi_core::sql`), NULL where unbounded.
+pub fn month_bounds(p: Partition) -> [Option<Timestamp>; 2] {
+    let (lower, upper) = p.bounds_us();
+    [lower.map(timestamp), upper.map(timestamp)]
 }
 
 /// Midnight starting the day `days` after 1970-01-01 (a finite date's day).

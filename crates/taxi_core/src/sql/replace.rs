@@ -67,13 +67,8 @@ SELECT (SELECT pg_catalog.count(*) FROM gone), (SELECT pg_catalog.count(*) FROM 
 /// on the coordinator are empty (the heap is read directly otherwise).
 pub fn hashes_of_loads(d: &Dataset) -> String {
     format!(
-        "\
-SELECT row_hash FROM {table}
- WHERE {pickup} >= COALESCE($2::pg_catalog.timestamp, '-infinity')
-   AND {pickup} < COALESCE($3::pg_catalog.timestamp, 'infinity')
-   AND load_id = ANY ($1::pg_catalog.int8[])",
-        table = d.qualified(),
-        pickup = d.pickup_column()
+        "{}\n  AND load_id = ANY ($1::pg_catalog.int8[])",
+        super::hashes_in_month(d, 2)
     )
 }
 

@@ -38,25 +38,19 @@ FROM pg_catalog.pg_class c WHERE c.oid = '{}'::pg_catalog.regclass",
 /// partition, so the plan reads only its primary key.
 pub fn probe(d: &Dataset) -> String {
     format!(
-        "SELECT row_hash FROM {table}
-WHERE {pickup} >= COALESCE($2::pg_catalog.timestamp, '-infinity')
-  AND {pickup} < COALESCE($3::pg_catalog.timestamp, 'infinity')
-  AND row_hash = ANY ($1::pg_catalog.bytea[])",
-        table = d.qualified(),
-        pickup = d.pickup_column()
+        "{}\n  AND row_hash = ANY ($1::pg_catalog.bytea[])",
+        super::hashes_in_month(d, 2)
     )
 }
 
-/// The row hashes stored with a pickup in [$1, $2) (NULL: unbounded; one partition's bounds):
-/// what a load reads of a distributed table's month, whose heap on the coordinator is empty
-/// (a local partition's heap is read directly).
+/// Up to $3 of the row hashes stored with a pickup in [$1, $2) (one partition's bounds): what a
+/// load reads of a distributed table's month, whose heap on the coordinator is empty (a local
+/// partition's heap is read directly). The limit goes down to every shard, so a month too large
+/// to read whole costs no more than the limit.
 pub fn stored(d: &Dataset) -> String {
     format!(
-        "SELECT row_hash FROM {table}
-WHERE {pickup} >= COALESCE($1::pg_catalog.timestamp, '-infinity')
-  AND {pickup} < COALESCE($2::pg_catalog.timestamp, 'infinity')",
-        table = d.qualified(),
-        pickup = d.pickup_column()
+        "{}\nLIMIT $3::pg_catalog.int8",
+        super::hashes_in_month(d, 1)
     )
 }
 
