@@ -178,8 +178,14 @@ pub fn check(day: Option<Date>, dataset: Option<&'static Dataset>) -> Result<Che
         };
         for (i, d) in datasets.iter().enumerate() {
             if by_sql {
-                by_rows += 1;
-                found.extend(compare_rows(d, *p)?);
+                match sql_digests(d, *p)? {
+                    [s, e] if s.0 == 0 && e.0 == 0 => {}
+                    [s, e] if s == e => by_digest += 1,
+                    _ => {
+                        by_rows += 1;
+                        found.extend(compare_rows(d, *p)?);
+                    }
+                }
                 continue;
             }
             let expected = match month.trips[i] {
@@ -534,6 +540,25 @@ fn digest_block(
         Copied::RowHash => span(r, layout.row_hash_slot),
         Copied::LoadId => span(r, layout.load_id_slot),
         Copied::Trip(i) => layout.trip_slots[i].and_then(|slot| span(r, slot)),
+    })
+}
+
+/// The digests of `d`'s month `p` computed by SQL, stored and expected: (rows, sum of row
+/// hashes). On a Citus table the workers compute them, shard by shard, in parallel.
+fn sql_digests(d: &Dataset, p: Partition) -> Result<[(i64, String); 2], LoadError> {
+    let [from, to] = datum::month_bounds(p);
+    Spi::connect(|client| {
+        let digest = |statement: String| {
+            let (rows, sum) = client
+                .select(statement.as_str(), Some(1), &[from.into(), to.into()])
+                .and_then(|t| t.first().get_two::<i64, String>())
+                .or_internal(DOING)?;
+            Ok::<_, LoadError>((rows.unwrap_or(0), sum.unwrap_or_default()))
+        };
+        Ok([
+            digest(sql::stored_month_digest(d))?,
+            digest(sql::expected_month_digest(d))?,
+        ])
     })
 }
 

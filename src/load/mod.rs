@@ -112,7 +112,8 @@ pub fn run_opened(
             let summary = load_into(&mut recording.run, &source, chunk_size, settings)
                 .inspect_err(source::raise_if_canceled)?;
             recording.succeeded(summary)
-        }),
+        })
+        .map_err(Failure::node_failure),
     };
     recording.finish(outcome)
 }
@@ -184,11 +185,16 @@ fn load_into(
         .as_ref()
         .is_some_and(|s| s.direct)
         .then(|| unsafe { FactWriter::open(dataset) });
-    // On the SPI path, one statement inserts a chunk's trips and, through RETURNING, their facts.
+    // On the SPI path, one statement inserts a chunk's trips and, through RETURNING, their facts;
+    // on a Citus table the facts follow the last chunk (`Star::facts_of_load`), and trips known
+    // to be new go without ON CONFLICT, which Citus copies straight into the shards.
     let insert_sql = match star {
-        Some(_) => sql::star::insert_trips_and_facts(dataset, &sql::trips::insert_rows(dataset)),
-        None => sql::trips::insert_rows(dataset),
+        Some(_) if !target.distributed => {
+            sql::star::insert_trips_and_facts(dataset, &sql::trips::insert_rows(dataset))
+        }
+        _ => sql::trips::insert_rows(dataset),
     };
+    let insert_new_sql = sql::trips::insert_new_rows(dataset);
     let probed: Vec<Partition> = parts
         .routes()
         .filter(|(_, r)| *r == Route::Probe)
@@ -249,6 +255,7 @@ fn load_into(
             }
         }
         let mut via_spi = Vec::new();
+        let mut known_new = Vec::new();
         inserted_into.extend(new_by_part.keys().copied());
         for (p, rows_p) in new_by_part {
             match parts.route(p) {
@@ -266,21 +273,17 @@ fn load_into(
                         .write(&batch, &hashes, &flags, &rows_p, with_facts);
                     rows_inserted += rows_p.len() as u64;
                 }
+                _ if parts.known_new(p) => known_new.extend(rows_p),
                 _ => via_spi.extend(rows_p),
             }
         }
-        if !via_spi.is_empty() {
-            via_spi.sort_unstable();
+        for (statement, mut rows) in [(&insert_sql, via_spi), (&insert_new_sql, known_new)] {
+            if rows.is_empty() {
+                continue;
+            }
+            rows.sort_unstable();
             rows_inserted += Spi::connect_mut(|client| {
-                trips::insert_rows(
-                    client,
-                    &insert_sql,
-                    &batch,
-                    &hashes,
-                    &flags,
-                    &via_spi,
-                    load_id,
-                )
+                trips::insert_rows(client, statement, &batch, &hashes, &flags, &rows, load_id)
             })?;
         }
         rows_read += (batch.len() + batch.rejected.len()) as u64;
@@ -304,6 +307,9 @@ fn load_into(
     let rows_removed = Spi::connect_mut(|client| {
         let written = parts.finish(client)?;
         if let Some(star) = star.as_mut() {
+            if target.distributed {
+                star.facts_of_load(client, dataset, &inserted_into, load_id)?;
+            }
             star.finish(client, &written)?;
         }
         replacing.map_or(Ok(0), |(r, seen)| {

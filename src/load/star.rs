@@ -4,8 +4,10 @@
 //!
 //! Facts are written the way their trips are: with the trips' INSERT (one statement, RETURNING
 //! feeds the fact INSERT) on the SPI path; straight into the partitions' heaps next to the trips
-//! on the direct path (`fact_writer`). When the fact table is not plain enough for that, no
-//! trip goes direct either. Each path writes the facts of exactly the trips it wrote.
+//! on the direct path (`fact_writer`); on a Citus table, after the last chunk, by one
+//! statement a month that the workers run on their shards (`facts_of_load`). When the fact table
+//! is not plain enough for the direct path, no trip goes direct either. Each path writes the
+//! facts of exactly the trips it wrote.
 
 use std::collections::HashMap;
 
@@ -153,6 +155,32 @@ impl Star {
             }
         }
         Ok(())
+    }
+
+    /// Inserts the facts of the trips load `load_id` of `d` inserted into `months`, month by
+    /// month, through SQL that Citus pushes down to the workers. Returns how many.
+    pub fn facts_of_load(
+        &self,
+        client: &mut SpiClient<'_>,
+        d: &'static Dataset,
+        months: &std::collections::BTreeSet<Partition>,
+        load_id: i64,
+    ) -> Result<u64, LoadError> {
+        let statement = sql::insert_facts_of_load(d);
+        let mut inserted = 0;
+        for &p in months {
+            pgrx::check_for_interrupts!();
+            let [lower, upper] = datum::month_bounds(p);
+            inserted += client
+                .update(
+                    statement.as_str(),
+                    None,
+                    &[lower.into(), upper.into(), load_id.into()],
+                )
+                .or_internal("inserting the facts of a load")?
+                .len() as u64;
+        }
+        Ok(inserted)
     }
 
     /// Whether `p`'s fact table was created by this load (not yet attached): its rows may be

@@ -30,6 +30,8 @@ struct Part {
     oid: Option<pg_sys::Oid>,
     writer: Option<TripWriter>,
     written: u64,
+    /// Its month is locked exclusively by this load.
+    exclusive: bool,
 }
 
 pub struct TripParts {
@@ -81,6 +83,7 @@ impl TripParts {
                 policy::month_lock_exclusive(
                     setting,
                     direct_allowed && e.is_none_or(|e| e.plain),
+                    !writing.local_heaps,
                     e.map(|e| e.estimated_rows),
                     rows,
                     file_rows,
@@ -139,6 +142,7 @@ impl TripParts {
                     oid,
                     writer: None,
                     written: 0,
+                    exclusive: exclusive[&p],
                 },
             );
         }
@@ -153,6 +157,13 @@ impl TripParts {
     /// The partitions of the file with their routes.
     pub fn routes(&self) -> impl Iterator<Item = (Partition, Route)> + '_ {
         self.parts.iter().map(|(&p, part)| (p, part.route))
+    }
+
+    /// Whether the trips inserted through SQL into partition `p` are known to be new, so need no
+    /// ON CONFLICT (`taxi_core::sql::trips::insert_new_rows`): a Citus table's month locked
+    /// exclusively by this load, whose stored trips were all read or are probed chunk by chunk.
+    pub fn known_new(&self, p: Partition) -> bool {
+        !self.writing.local_heaps && self.parts.get(&p).is_some_and(|part| part.exclusive)
     }
 
     /// Whether a partition still waits for its first chunk to settle its route.

@@ -7,6 +7,7 @@ use std::panic::AssertUnwindSafe;
 use pgrx::pg_sys;
 use pgrx::pg_sys::panic::CaughtError;
 use pgrx::pg_sys::PgTryBuilder;
+use pgrx::PgSqlErrorCode;
 use taxi_core::error::LoadError;
 
 /// Why work in a subtransaction failed: one of ours, or an error PostgreSQL raised (cancel,
@@ -31,6 +32,29 @@ impl Failure {
                 ),
             },
         }
+    }
+
+    /// A Citus node lost mid-load, as one of ours (08006, with a hint). Citus reports it from
+    /// its remote-command code, as 08006 when the connection breaks between statements and as
+    /// XX000 (the remote result carries no SQLSTATE) when it breaks inside a COPY; any other
+    /// failure is left as it was.
+    pub fn node_failure(self) -> Failure {
+        if let Failure::Caught(c) = &self {
+            if let CaughtError::PostgresError(r) | CaughtError::ErrorReport(r) = &**c {
+                let lost = matches!(
+                    r.sql_error_code(),
+                    PgSqlErrorCode::ERRCODE_INTERNAL_ERROR
+                        | PgSqlErrorCode::ERRCODE_CONNECTION_FAILURE
+                        | PgSqlErrorCode::ERRCODE_CONNECTION_EXCEPTION
+                );
+                if lost && r.file().ends_with("remote_commands.c") {
+                    return Failure::Load(LoadError::NodeFailed {
+                        message: r.message().to_string(),
+                    });
+                }
+            }
+        }
+        self
     }
 
     /// Raises the failure as the ERROR it was.

@@ -165,6 +165,10 @@ pub enum LoadError {
     #[error("could not serialize the replacement of \"{name}\": another replacement of it ran meanwhile")]
     ReplacedMeanwhile { name: String },
 
+    /// A node of a Citus cluster failed while the load wrote to it (Citus says how, `message`).
+    #[error("a node of the Citus cluster failed during the load: {message}")]
+    NodeFailed { message: String },
+
     /// Reading a remote source failed, or the source was refused before any request.
     #[error("{0}")]
     Remote(SourceError),
@@ -290,6 +294,7 @@ impl LoadError {
             | LoadError::NoTablePrivilege { .. }
             | LoadError::NoRemovePrivilege { .. } => Class::InsufficientPrivilege,
             LoadError::ReplacedMeanwhile { .. } => Class::SerializationFailure,
+            LoadError::NodeFailed { .. } => Class::ConnectionFailure,
             LoadError::NoRemotePrivilege { .. } => Class::InsufficientPrivilege,
             LoadError::Remote(e) => e.class,
             LoadError::NoRemoteSupport { .. } => Class::FeatureNotSupported,
@@ -380,6 +385,9 @@ impl LoadError {
             ),
             LoadError::NoRemovePrivilege { .. } => {
                 "replace => true removes the trips of the file's earlier versions that its new version lacks: it needs DELETE on taxi.yellow_taxi_trips, DELETE and SELECT on taxi.fact_trips, besides what loading needs. Without replace, the new version's trips are added beside the old ones.".to_string()
+            }
+            LoadError::NodeFailed { .. } => {
+                "Nothing of this load was kept, on any node. Load the file again once every node is back (SELECT * FROM citus_check_cluster_node_health() shows them).".to_string()
             }
             LoadError::ReplacedMeanwhile { .. } => {
                 "Nothing was written. Run the transaction again: it then sees what the other replacement did. Under READ COMMITTED replacements of one file simply take turns.".to_string()

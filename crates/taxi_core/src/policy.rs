@@ -103,9 +103,13 @@ pub fn minor(partition_rows: u64, file_rows: u64) -> bool {
 /// meanwhile. Loads that only insert through SQL share the lock: the primary key keeps them
 /// apart. `existing`: None if there is no partition, else the planner's estimate of its rows
 /// (None inside if never analysed); `partition_rows` of the file's `file_rows` fall into it.
+/// `distributed`: the table is a Citus table, whose month, once locked exclusively with its
+/// stored trips all known, takes its new trips without ON CONFLICT, which lets Citus copy them
+/// straight into the shards; a file's stragglers stay shared as everywhere.
 pub fn month_lock_exclusive(
     setting: WriteSetting,
     direct_allowed: bool,
+    distributed: bool,
     existing: Option<Option<f64>>,
     partition_rows: u64,
     file_rows: u64,
@@ -113,6 +117,9 @@ pub fn month_lock_exclusive(
     let Some(estimated_rows) = existing else {
         return true;
     };
+    if distributed {
+        return !minor(partition_rows, file_rows);
+    }
     direct_allowed
         && matches!(setting, WriteSetting::Auto | WriteSetting::Bulk)
         && !minor(partition_rows, file_rows)
@@ -316,12 +323,20 @@ mod tests {
         use WriteSetting::*;
         // Creating a partition always excludes others.
         for s in [Auto, Bulk, Known, Probe] {
-            assert!(month_lock_exclusive(s, false, None, 1, 1000));
+            assert!(month_lock_exclusive(s, false, false, None, 1, 1000));
         }
-        assert!(month_lock_exclusive(Auto, true, Some(None), 1000, 1000));
+        assert!(month_lock_exclusive(
+            Auto,
+            true,
+            false,
+            Some(None),
+            1000,
+            1000
+        ));
         assert!(month_lock_exclusive(
             Bulk,
             true,
+            false,
             Some(Some(2000.0)),
             1000,
             1000
@@ -330,17 +345,80 @@ mod tests {
         assert!(!month_lock_exclusive(
             Auto,
             true,
+            false,
             Some(Some(3.6e6)),
             1000,
             1000
         ));
         // Stragglers of the file: shared.
-        assert!(!month_lock_exclusive(Auto, true, Some(Some(5.0)), 9, 1000));
-        assert!(month_lock_exclusive(Auto, true, Some(Some(5.0)), 10, 1000));
-        assert!(!month_lock_exclusive(Auto, false, Some(None), 1000, 1000));
-        assert!(!month_lock_exclusive(Known, true, Some(None), 1000, 1000));
-        assert!(!month_lock_exclusive(Probe, true, Some(None), 1000, 1000));
+        assert!(!month_lock_exclusive(
+            Auto,
+            true,
+            false,
+            Some(Some(5.0)),
+            9,
+            1000
+        ));
+        assert!(month_lock_exclusive(
+            Auto,
+            true,
+            false,
+            Some(Some(5.0)),
+            10,
+            1000
+        ));
+        assert!(!month_lock_exclusive(
+            Auto,
+            false,
+            false,
+            Some(None),
+            1000,
+            1000
+        ));
+        assert!(!month_lock_exclusive(
+            Known,
+            true,
+            false,
+            Some(None),
+            1000,
+            1000
+        ));
+        assert!(!month_lock_exclusive(
+            Probe,
+            true,
+            false,
+            Some(None),
+            1000,
+            1000
+        ));
         assert!(minor(35_999, 3_600_000) && !minor(36_000, 3_600_000));
+        // A Citus table: the file's months exclusive even when too large to read (probed) or
+        // with direct writes impossible; its stragglers shared.
+        assert!(month_lock_exclusive(
+            Auto,
+            false,
+            true,
+            Some(Some(3.6e6)),
+            1000,
+            1000
+        ));
+        assert!(month_lock_exclusive(
+            Probe,
+            false,
+            true,
+            Some(None),
+            1000,
+            1000
+        ));
+        assert!(!month_lock_exclusive(
+            Auto,
+            false,
+            true,
+            Some(Some(5.0)),
+            9,
+            1000
+        ));
+        assert!(month_lock_exclusive(Auto, false, true, None, 9, 1000));
     }
 
     #[test]

@@ -243,6 +243,21 @@ pub fn insert_facts_of_range(d: &Dataset) -> String {
     )
 }
 
+/// INSERT of the facts of the trips of load $3 with a pickup in [$1, $2): after a load into a
+/// Citus table, one statement a month that Citus runs shard by shard on the workers (trips and
+/// facts are co-located on row_hash, the dimensions are reference tables), instead of sending
+/// every fact from the coordinator.
+pub fn insert_facts_of_load(d: &Dataset) -> String {
+    insert_facts(
+        d,
+        &format!(
+            "(SELECT * FROM {} WHERE {} AND load_id = $3::pg_catalog.int8)",
+            d.qualified(),
+            range(d.pickup_column())
+        ),
+    )
+}
+
 /// The fact table's oid and whether the current role may insert into it.
 /// NULL oid: the fact table does not exist (the extension's objects predate the star schema).
 pub const FACTS_OID: &str = "SELECT pg_catalog.to_regclass('taxi.fact_trips')::pg_catalog.oid::pg_catalog.int8, pg_catalog.to_regclass('taxi.fact_trips') IS NOT NULL AND pg_catalog.has_table_privilege('taxi.fact_trips', 'INSERT')";
@@ -294,12 +309,8 @@ WHERE i.inhparent = $1::pg_catalog.regclass AND c.relnamespace = 'taxi'::pg_cata
 /// without a fact, facts without a trip, trips whose fact is not what the trip gives.
 pub fn month_differences(d: &Dataset) -> String {
     let pickup = d.pickup_column();
-    let trips = format!("(SELECT * FROM {} WHERE {})", d.qualified(), range(pickup));
-    let facts = format!(
-        "(SELECT * FROM {FACTS} WHERE {} AND service_key = ANY ('{{{}}}'::pg_catalog.int2[]))",
-        range("pickup_datetime"),
-        keys(d)
-    );
+    let trips = trips_of_month(d);
+    let facts = facts_of_month(d);
     let fact_sums = FACT_MONEY
         .iter()
         .map(|m| format!("pg_catalog.sum({m}) AS {m}"))
@@ -374,6 +385,51 @@ pub fn month_differences(d: &Dataset) -> String {
     )
 }
 
+/// `d`'s trips with a pickup in [$1, $2), as a subquery.
+fn trips_of_month(d: &Dataset) -> String {
+    format!(
+        "(SELECT * FROM {} WHERE {})",
+        d.qualified(),
+        range(d.pickup_column())
+    )
+}
+
+/// The facts of `d`'s trips with a pickup in [$1, $2), as a subquery.
+fn facts_of_month(d: &Dataset) -> String {
+    format!(
+        "(SELECT * FROM {FACTS} WHERE {} AND service_key = ANY ('{{{}}}'::pg_catalog.int2[]))",
+        range("pickup_datetime"),
+        keys(d)
+    )
+}
+
+/// How many rows and the sum of a 64-bit hash of each row's text, over [`FACT_COLUMNS`] of
+/// `alias` in `source`: aggregates Citus computes shard by shard on the workers and adds up.
+fn digest_of(source: &str, alias: &str) -> String {
+    let row = FACT_COLUMNS
+        .iter()
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        "SELECT pg_catalog.count(*)::pg_catalog.int8, \
+                COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW({row})::pg_catalog.text, 0)), 0)::pg_catalog.text \
+         FROM {source} {alias}"
+    )
+}
+
+/// The digest of `d`'s facts with a pickup in [$1, $2) as stored: their count and a sum of row
+/// hashes. With [`expected_month_digest`], the check's shortcut where the month is read through
+/// SQL (a Citus table, or row security): equal digests, equal months; else `month_differences`.
+pub fn stored_month_digest(d: &Dataset) -> String {
+    digest_of(&facts_of_month(d), "f")
+}
+
+/// The same digest of the facts `d`'s trips with a pickup in [$1, $2) define.
+pub fn expected_month_digest(d: &Dataset) -> String {
+    digest_of(&format!("({})", project(d, &trips_of_month(d))), "e")
+}
+
 /// "e.g. <first three row hashes>" of a group.
 fn examples(alias: &str) -> String {
     format!(
@@ -446,6 +502,30 @@ mod tests {
             "WITH inserted AS (INSERT INTO taxi.yellow_taxi_trips (a) VALUES (1) RETURNING *) INSERT INTO taxi.fact_trips (load_id, pickup_datetime,"
         ));
         assert!(sql.contains("FROM inserted t "));
+        let stored = stored_month_digest(&FHV);
+        assert!(stored.starts_with("SELECT pg_catalog.count(*)::pg_catalog.int8, COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW(f.load_id, f.pickup_datetime,"), "{stored}");
+        assert!(
+            stored.ends_with("AND service_key = ANY ('{3}'::pg_catalog.int2[])) f"),
+            "{stored}"
+        );
+        let expected = expected_month_digest(&FHV);
+        assert!(
+            expected.contains("ROW(e.load_id, e.pickup_datetime,"),
+            "{expected}"
+        );
+        assert!(
+            expected.contains("e.tip_pct, e.service_key)::pg_catalog.text"),
+            "{expected}"
+        );
+        assert!(
+            expected.contains("FROM (SELECT * FROM taxi.fhv_trips WHERE ($1"),
+            "{expected}"
+        );
+        let of_load = insert_facts_of_load(&GREEN);
+        assert!(of_load.contains(
+            "FROM (SELECT * FROM taxi.green_taxi_trips WHERE ($1::pg_catalog.timestamp IS NULL OR lpep_pickup_datetime >= $1) \
+             AND ($2::pg_catalog.timestamp IS NULL OR lpep_pickup_datetime < $2) AND load_id = $3::pg_catalog.int8) t "
+        ), "{of_load}");
         let check = month_differences(&YELLOW);
         assert!(check.contains("'trips whose fact differs'"));
         // Both tables are read for the month only.

@@ -81,6 +81,15 @@ fn sql_type(kind: Kind) -> &'static str {
 /// trip column, then the quality flags. A trip stored meanwhile by someone else is skipped, not
 /// an error: the conflict is on the primary key of the trip's partition (the parent has none).
 pub fn insert_rows(d: &Dataset) -> String {
+    format!("{} ON CONFLICT DO NOTHING", insert_new_rows(d))
+}
+
+/// [`insert_rows`] without ON CONFLICT, for trips known to be new: a Citus table's month that
+/// this load locked exclusively after reading (or probing) its stored trips. Without the clause
+/// Citus copies the rows straight into the shards; with it, it stages them in intermediate
+/// results and inserts each shard's rows again on its worker. A trip inserted meanwhile by
+/// anything but a load fails the load with 23505 instead of being skipped.
+pub fn insert_new_rows(d: &Dataset) -> String {
     let names: Vec<&str> = d.columns.iter().map(|c| c.name).collect();
     let arrays: Vec<String> = std::iter::once("pg_catalog.unnest($1::pg_catalog.bytea[])".into())
         .chain(
@@ -105,8 +114,7 @@ pub fn insert_rows(d: &Dataset) -> String {
     format!(
         "INSERT INTO {table} (row_hash, load_id, {names}, quality_flags) \
          SELECT r.row_hash, $2, {values}, r.quality_flags \
-         FROM ROWS FROM ({arrays}) AS r(row_hash, {names}, quality_flags) \
-         ON CONFLICT DO NOTHING",
+         FROM ROWS FROM ({arrays}) AS r(row_hash, {names}, quality_flags)",
         table = d.qualified(),
         names = names.join(", "),
         values = values.join(", "),
@@ -136,6 +144,9 @@ mod tests {
         assert!(sql.contains("r.cbd_congestion_fee * 0.01, r.pickup_longitude,"));
         assert!(sql.contains("r.dropoff_latitude, r.quality_flags FROM"));
         assert!(sql.ends_with("ON CONFLICT DO NOTHING"));
+        let new = insert_new_rows(&YELLOW);
+        assert!(!new.contains("ON CONFLICT"));
+        assert_eq!(format!("{new} ON CONFLICT DO NOTHING"), sql);
     }
 
     #[test]
