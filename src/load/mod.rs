@@ -305,11 +305,17 @@ fn load_into(
     }
     check_for_interrupts!();
     let rows_removed = Spi::connect_mut(|client| {
+        if let (Some(star), true) = (star.as_ref(), target.distributed) {
+            star.facts_of_load(
+                client,
+                dataset,
+                &inserted_into,
+                |p| parts.only_this_load(p),
+                load_id,
+            )?;
+        }
         let written = parts.finish(client)?;
         if let Some(star) = star.as_mut() {
-            if target.distributed {
-                star.facts_of_load(client, dataset, &inserted_into, load_id)?;
-            }
             star.finish(client, &written)?;
         }
         replacing.map_or(Ok(0), |(r, seen)| {

@@ -32,6 +32,8 @@ struct Part {
     written: u64,
     /// Its month is locked exclusively by this load.
     exclusive: bool,
+    /// It held no trips when locked.
+    was_empty: bool,
 }
 
 pub struct TripParts {
@@ -143,6 +145,7 @@ impl TripParts {
                     writer: None,
                     written: 0,
                     exclusive: exclusive[&p],
+                    was_empty: matches!(found, Found::Missing | Found::Stored(0)),
                 },
             );
         }
@@ -164,6 +167,14 @@ impl TripParts {
     /// exclusively by this load, whose stored trips were all read or are probed chunk by chunk.
     pub fn known_new(&self, p: Partition) -> bool {
         !self.writing.local_heaps && self.parts.get(&p).is_some_and(|part| part.exclusive)
+    }
+
+    /// Whether every trip of partition `p` is this load's: it held none when this load locked
+    /// its month exclusively.
+    pub fn only_this_load(&self, p: Partition) -> bool {
+        self.parts
+            .get(&p)
+            .is_some_and(|part| part.exclusive && part.was_empty)
     }
 
     /// Whether a partition still waits for its first chunk to settle its route.
