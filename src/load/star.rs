@@ -161,7 +161,7 @@ impl Star {
     /// month, through SQL that Citus pushes down to the workers. A month whose trips are all
     /// this load's (`whole`) is taken whole, without the load_id filter: on a month just written
     /// the workers have no statistics, and the filter's default estimate (a few rows) plans
-    /// nested loops over the dimensions (the bulk of the workers' CPU in a profile of a 3.6M-row
+    /// nested loops over the dimensions (a large share of the workers' CPU in a profile of a 3.6M-row
     /// load), where a whole month gets hash joins.
     /// Returns how many.
     pub fn facts_of_load(
