@@ -4,7 +4,10 @@
 //! facts a trip should have are recomputed on the worker pool, as loads compute them). A dataset
 //! whose digests differ — or whose month cannot be digested, say a column whose type a user
 //! changed — gets the SQL row comparison of that month, which decides by value and names the
-//! trips. Memory, work and temporary files are one month's at most.
+//! trips. Where the heaps cannot be read (a Citus table's are empty shells; row security
+//! applies only in SQL), SQL digests each month instead (a count and a sum of row hashes, which
+//! Citus computes on the workers) before any row comparison. Memory, work and temporary files
+//! are one month's at most.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -85,9 +88,9 @@ pub fn check(day: Option<Date>, dataset: Option<&'static Dataset>) -> Result<Che
             .or_internal(DOING)?
             .ok_or(LoadError::NotUpdated { missing: FACTS })?;
         // The heap is read directly: SQL's privilege checks are made here, first.
-        // Months compared in SQL only: row security applies (only SQL applies policies), or a
-        // table is a Citus table (its heaps here are empty shells; Citus runs the comparison on
-        // the workers, shard by co-located shard).
+        // Months digested and compared in SQL only: row security applies (only SQL applies
+        // policies), or a table is a Citus table (its heaps here are empty shells; Citus runs
+        // both on the workers, shard by co-located shard).
         let mut by_sql = false;
         for table in std::iter::once(FACTS).chain(datasets.iter().map(|d| d.qualified())) {
             let (may, sql_only) = client
