@@ -548,7 +548,7 @@ fn digest_block(
 
 /// The digests of `d`'s month `p` computed by SQL, stored and expected: (rows, sum of row
 /// hashes). On a Citus table the workers compute them, shard by shard, in parallel.
-fn sql_digests(d: &Dataset, p: Partition) -> Result<[(i64, String); 2], LoadError> {
+pub(crate) fn sql_digests(d: &Dataset, p: Partition) -> Result<[(i64, String); 2], LoadError> {
     let [from, to] = datum::month_bounds(p);
     Spi::connect(|client| {
         let digest = |statement: String| {

@@ -423,6 +423,17 @@ mod tests {
         assert!(checked.found.is_empty());
         assert_eq!(checked.by_rows, 0, "months compared row by row");
         assert!(checked.by_digest >= 2, "yellow's and green's months");
+        // The digests themselves: as stored and as the trips define them, equal and over the
+        // month's rows.
+        let february = taxi_core::facts::Partition::of_month(2025, 2);
+        let yellow = &taxi_core::dataset::YELLOW;
+        let [stored, expected] = crate::consistency::sql_digests(yellow, february).unwrap();
+        assert_eq!(stored, expected);
+        assert_eq!(
+            stored.0,
+            count("SELECT count(*) FROM taxi.yellow_taxi_trips_y2025m02")
+        );
+        assert!(stored.0 > 4900 && stored.1 != "0", "{stored:?}");
         Spi::run(
             "UPDATE taxi.fact_trips SET tip_pct = tip_pct + 0.01 WHERE row_hash = (
                  SELECT row_hash FROM taxi.fact_trips WHERE service_key = 1
@@ -431,6 +442,9 @@ mod tests {
                  ORDER BY row_hash LIMIT 1)",
         )
         .unwrap();
+        let [stored, expected] = crate::consistency::sql_digests(yellow, february).unwrap();
+        assert_eq!(stored.0, expected.0);
+        assert_ne!(stored.1, expected.1, "one fact's tip_pct changed");
         let checked = crate::consistency::check(None, None).unwrap();
         assert_eq!(checked.by_rows, 1, "the tampered month only");
         assert_eq!(
