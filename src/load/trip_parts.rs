@@ -32,8 +32,8 @@ struct Part {
     written: u64,
     /// Its month is locked exclusively by this load.
     exclusive: bool,
-    /// It held no trips when locked.
-    was_empty: bool,
+    /// What it held when locked.
+    found: Found,
 }
 
 pub struct TripParts {
@@ -145,7 +145,7 @@ impl TripParts {
                     writer: None,
                     written: 0,
                     exclusive: exclusive[&p],
-                    was_empty: matches!(found, Found::Missing | Found::Stored(0)),
+                    found,
                 },
             );
         }
@@ -172,9 +172,9 @@ impl TripParts {
     /// Whether every trip of partition `p` is this load's: it held none when this load locked
     /// its month exclusively.
     pub fn only_this_load(&self, p: Partition) -> bool {
-        self.parts
-            .get(&p)
-            .is_some_and(|part| part.exclusive && part.was_empty)
+        self.parts.get(&p).is_some_and(|part| {
+            part.exclusive && matches!(part.found, Found::Missing | Found::Stored(0))
+        })
     }
 
     /// Whether a partition still waits for its first chunk to settle its route.

@@ -233,14 +233,7 @@ pub fn count_facts(d: &Dataset) -> String {
 
 /// INSERT of the facts of `d`'s trips with a pickup in [$1, $2).
 pub fn insert_facts_of_range(d: &Dataset) -> String {
-    insert_facts(
-        d,
-        &format!(
-            "(SELECT * FROM {} WHERE {})",
-            d.qualified(),
-            range(d.pickup_column())
-        ),
-    )
+    insert_facts(d, &trips_of_month(d))
 }
 
 /// INSERT of the facts of the trips of load $3 with a pickup in [$1, $2): after a load into a
@@ -250,11 +243,7 @@ pub fn insert_facts_of_range(d: &Dataset) -> String {
 pub fn insert_facts_of_load(d: &Dataset) -> String {
     insert_facts(
         d,
-        &format!(
-            "(SELECT * FROM {} WHERE {} AND load_id = $3::pg_catalog.int8)",
-            d.qualified(),
-            range(d.pickup_column())
-        ),
+        &trips_of_month_where(d, Some("load_id = $3::pg_catalog.int8")),
     )
 }
 
@@ -338,13 +327,7 @@ pub fn month_differences(d: &Dataset) -> String {
         .copied()
         .filter(|c| *c != "row_hash")
         .collect();
-    let row = |alias: &str| {
-        compared
-            .iter()
-            .map(|c| format!("{alias}.{c}"))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    let row = |alias: &str| columns_of(alias, &compared);
     format!(
         "WITH n AS (SELECT pg_catalog.date_trunc('month', {pickup})::pg_catalog.date AS month, \
                            pg_catalog.count(*)::pg_catalog.numeric AS trips, {trip_sums} \
@@ -387,11 +370,26 @@ pub fn month_differences(d: &Dataset) -> String {
 
 /// `d`'s trips with a pickup in [$1, $2), as a subquery.
 fn trips_of_month(d: &Dataset) -> String {
+    trips_of_month_where(d, None)
+}
+
+/// [`trips_of_month`], narrowed by `condition` if any.
+fn trips_of_month_where(d: &Dataset, condition: Option<&str>) -> String {
+    let condition = condition.map_or_else(String::new, |c| format!(" AND {c}"));
     format!(
-        "(SELECT * FROM {} WHERE {})",
+        "(SELECT * FROM {} WHERE {}{condition})",
         d.qualified(),
         range(d.pickup_column())
     )
+}
+
+/// `alias.column, …` of `columns`.
+fn columns_of(alias: &str, columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|c| format!("{alias}.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The facts of `d`'s trips with a pickup in [$1, $2), as a subquery.
@@ -406,11 +404,7 @@ fn facts_of_month(d: &Dataset) -> String {
 /// How many rows and the sum of a 64-bit hash of each row's text, over [`FACT_COLUMNS`] of
 /// `alias` in `source`: aggregates Citus computes shard by shard on the workers and adds up.
 fn digest_of(source: &str, alias: &str) -> String {
-    let row = FACT_COLUMNS
-        .iter()
-        .map(|c| format!("{alias}.{c}"))
-        .collect::<Vec<_>>()
-        .join(", ");
+    let row = columns_of(alias, &FACT_COLUMNS);
     format!(
         "SELECT pg_catalog.count(*)::pg_catalog.int8, \
                 COALESCE(pg_catalog.sum(pg_catalog.hashtextextended(ROW({row})::pg_catalog.text, 0)), 0)::pg_catalog.text \
