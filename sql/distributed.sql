@@ -1,4 +1,4 @@
--- A distributed database (0.10.0): the same tables spread over a Citus cluster (docs/distributed.md).
+-- A distributed database (0.9.0): the same tables spread over a Citus cluster (docs/distributed.md).
 --
 -- Every dataset's trips and taxi.fact_trips are distributed tables on row_hash, all co-located:
 -- a trip and its fact live in the same shard group on the same worker, so a load's
@@ -28,6 +28,32 @@ BEGIN
 END $$;
 COMMENT ON FUNCTION taxi.distributed(regclass) IS
     'Whether a table is a Citus table (its rows live in shards): taxi_load then writes through SQL';
+
+-- One row hash in each shard of the trips' co-location group, once distributed (taxi_distribute
+-- fills it): a query over it reaches every worker, in the load's transaction. A load on the
+-- coordinator runs taxi.shard_can_read and taxi.shard_write through it, so that each worker
+-- reads the file and writes its own shards of the load's new months (docs/distributed.md).
+CREATE TABLE taxi.shard_keys (
+    row_hash bytea PRIMARY KEY CHECK (octet_length(row_hash) = 32)
+);
+COMMENT ON TABLE taxi.shard_keys IS
+    'One row_hash per shard of the distributed trips: how a load reaches every worker (internal)';
+
+CREATE FUNCTION taxi.shard_can_read(key bytea, path text, size bigint) RETURNS boolean
+VOLATILE PARALLEL UNSAFE LANGUAGE c AS 'MODULE_PATHNAME', 'shard_can_read_wrapper';
+COMMENT ON FUNCTION taxi.shard_can_read(bytea, text, bigint) IS
+    'On a worker: whether it reads a load''s file as the coordinator does (internal)';
+
+CREATE FUNCTION taxi.shard_write(key bytea, path text, dataset text, load_id bigint,
+    chunk_size integer, star boolean, months integer[], trip_shards text[], fact_shards text[],
+    mins integer[], maxs integer[]) RETURNS bigint
+VOLATILE PARALLEL UNSAFE LANGUAGE c AS 'MODULE_PATHNAME', 'shard_write_wrapper';
+COMMENT ON FUNCTION taxi.shard_write(bytea, text, text, bigint, integer, boolean, integer[],
+    text[], text[], integer[], integer[]) IS
+    'On a worker: writes its shards of a load''s new months straight into their heaps (internal)';
+REVOKE EXECUTE ON FUNCTION taxi.shard_can_read(bytea, text, bigint),
+    taxi.shard_write(bytea, text, text, bigint, integer, boolean, integer[], text[], text[],
+                     integer[], integer[]) FROM PUBLIC;
 
 -- Makes the database distributed, on a Citus coordinator with its workers added. Idempotent: a
 -- table already distributed is reported and left alone. Tables with rows keep them (Citus copies
@@ -64,7 +90,7 @@ BEGIN
     -- Loads and drops of months wait: a table changes hands under them otherwise.
     LOCK TABLE taxi.dataset IN SHARE ROW EXCLUSIVE MODE;
     hashed := ARRAY(SELECT trip_table FROM taxi.dataset ORDER BY name = 'yellow' DESC, name)
-              || 'taxi.fact_trips'::regclass;
+              || 'taxi.fact_trips'::regclass || 'taxi.shard_keys'::regclass;
 
     -- dim_service references taxi.dataset. Citus cannot make either a reference table while the
     -- other is local (it would add the other to its metadata, and the workers already have it:
@@ -117,6 +143,17 @@ BEGIN
         END IF;
         table_name := rel; distribution := 'hash on row_hash'; RETURN NEXT;
     END LOOP;
+    -- A key in every shard: sha256 of 1, 2, … until each shard has one (about 5 per shard).
+    -- (SELECT 1: Citus plans an empty target list over a distributed table into an invalid query.)
+    IF NOT EXISTS (SELECT 1 FROM taxi.shard_keys) THEN
+        INSERT INTO taxi.shard_keys
+        SELECT DISTINCT ON (s) k
+        FROM (SELECT k, get_shard_id_for_distribution_column('taxi.shard_keys', k) AS s
+              FROM (SELECT sha256(int8send(g)) AS k
+                    FROM generate_series(1, 64 * (SELECT count(*) FROM pg_dist_shard
+                         WHERE logicalrelid = 'taxi.shard_keys'::regclass)) AS g) AS g) AS keyed
+        ORDER BY s, k;
+    END IF;
 END $$;
 COMMENT ON FUNCTION taxi_distribute(integer) IS
     'Makes this Citus coordinator''s taxi_loader tables distributed: trips and facts by row_hash (co-located), dimensions as reference tables (docs/distributed.md)';

@@ -3,4 +3,5 @@
 
 mod indexes;
 mod load;
+mod shards;
 mod star;

@@ -11,9 +11,15 @@ use taxi_core::consistency::{origin, Copied, Origin};
 use taxi_core::dataset::Dataset;
 use taxi_core::facts::{Fact, Partition};
 
-use crate::load::star::Star;
 use crate::postgres::datum;
 use crate::postgres::heap::HeapWriter;
+
+/// Where a month's facts go: the table, and whether this transaction created it (its rows may
+/// then be written frozen, as COPY FREEZE writes them). The star schema's partitions on a single
+/// node (`load::star::Star`); a worker's fact shards on Citus (`load::shard_writer`).
+pub trait FactTables {
+    fn fact_table(&self, p: Partition) -> (pg_sys::Oid, bool);
+}
 
 struct Part {
     heap: HeapWriter,
@@ -30,8 +36,8 @@ pub struct FactWriter {
 
 impl FactWriter {
     /// # Safety
-    /// Only while `star.direct`, with the partitions locked by `Star::open` or created by this
-    /// transaction.
+    /// Only while the fact table is plain (`star.direct`), with the tables locked by `Star::open`
+    /// or created by this transaction.
     pub unsafe fn open(dataset: &'static Dataset) -> FactWriter {
         FactWriter {
             dataset,
@@ -48,7 +54,7 @@ impl FactWriter {
     /// In the memory context of the trip Datums `copy` returns.
     pub unsafe fn stage(
         &mut self,
-        star: &Star,
+        tables: &dyn FactTables,
         fact: &Fact,
         copy: impl Fn(Copied) -> Option<pg_sys::Datum>,
         numeric: &mut Vec<u8>,
@@ -57,10 +63,8 @@ impl FactWriter {
         let part = self.parts.entry(fact.partition).or_insert_with(|| unsafe {
             PgMemoryContexts::For(context).switch_to(|_| {
                 // SAFETY (frozen): a table this load created, in its subtransaction.
-                let heap = HeapWriter::open(
-                    star.partition_oid(fact.partition),
-                    star.created(fact.partition),
-                );
+                let (oid, created) = tables.fact_table(fact.partition);
+                let heap = HeapWriter::open(oid, created);
                 let origins = heap
                     .attributes()
                     .iter()

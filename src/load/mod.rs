@@ -8,6 +8,8 @@ pub mod fact_writer;
 pub mod history;
 pub mod indexes;
 pub mod replace;
+pub mod shard_writer;
+pub mod shards;
 pub mod star;
 mod summary;
 pub mod trip_parts;
@@ -31,9 +33,10 @@ use taxi_core::read::TripReader;
 use taxi_core::sql;
 use taxi_core::threads;
 
-use crate::load::fact_writer::FactWriter;
+use crate::load::fact_writer::{FactTables, FactWriter};
 use crate::load::history::Run;
 use crate::load::replace::Replacing;
+use crate::load::shards::ShardWrite;
 use crate::load::star::Star;
 pub use crate::load::summary::Summary;
 use crate::load::trip_parts::{TripParts, Writing};
@@ -159,6 +162,7 @@ fn load_into(
         target,
         mut parts,
         mut star,
+        mut shard_write,
     } = Spi::connect_mut(|client| {
         plan(
             client,
@@ -166,6 +170,7 @@ fn load_into(
             settings,
             &months,
             also,
+            (replacing.is_none()).then_some(source),
             &mut chunks,
             load_id,
         )
@@ -258,6 +263,11 @@ fn load_into(
         let mut known_new = Vec::new();
         inserted_into.extend(new_by_part.keys().copied());
         for (p, rows_p) in new_by_part {
+            if let Some(w) = shard_write.as_mut().filter(|w| w.covers(p)) {
+                w.count(rows_p.len());
+                rows_inserted += rows_p.len() as u64;
+                continue;
+            }
             match parts.route(p) {
                 Route::New | Route::Direct => {
                     let chunk_facts = match (&facts, &star) {
@@ -267,7 +277,7 @@ fn load_into(
                     let with_facts = facts
                         .as_mut()
                         .zip(star.as_ref())
-                        .map(|(f, s)| (f, s, chunk_facts.as_slice()));
+                        .map(|(f, s)| (f, s as &dyn FactTables, chunk_facts.as_slice()));
                     parts
                         .writer(p, rows_p.len())
                         .write(&batch, &hashes, &flags, &rows_p, with_facts);
@@ -299,17 +309,26 @@ fn load_into(
     // rebuilt, which take maintenance_work_mem of their own.
     let replacing = replacing.map(|r| (r, seen));
     threads::release_free_memory();
-    let mode = parts.mode();
+    let mode = if shard_write.is_some() {
+        policy::Mode::Shards
+    } else {
+        parts.mode()
+    };
     if let Some(facts) = facts {
         facts.finish();
     }
     check_for_interrupts!();
     let rows_removed = Spi::connect_mut(|client| {
+        let mut by_sql = inserted_into.clone();
+        if let Some(w) = shard_write {
+            by_sql.retain(|&p| !w.covers(p));
+            w.run(client, dataset, load_id, chunk_size, star.is_some())?;
+        }
         if let (Some(star), true) = (star.as_ref(), target.distributed) {
             star.facts_of_load(
                 client,
                 dataset,
-                &inserted_into,
+                &by_sql,
                 |p| parts.only_this_load(p),
                 load_id,
             )?;
@@ -344,17 +363,22 @@ struct Plan {
     target: trips::Target,
     parts: TripParts,
     star: Option<Star>,
+    /// On Citus, the months the workers write themselves.
+    shard_write: Option<ShardWrite>,
 }
 
 /// Locks and inspects the target (and the star schema), then the partitions of the file's
 /// `months`: reads what they store where their routes need it and hands it to the pipeline,
-/// creates the tables the first chunk will need.
+/// creates the tables the first chunk will need. On Citus, with `source` (None: a replacement),
+/// leaves the new months to the workers if they read the file too (`shards`).
+#[allow(clippy::too_many_arguments)]
 fn plan(
     client: &mut pgrx::spi::SpiClient<'_>,
     dataset: &'static Dataset,
     settings: Settings,
     months: &BTreeMap<Partition, u64>,
     also: &BTreeSet<Partition>,
+    source: Option<&Source>,
     chunks: &mut Pipeline,
     load_id: i64,
 ) -> Result<Plan, LoadError> {
@@ -362,6 +386,13 @@ fn plan(
     let mut star = settings.star.then(|| Star::open(client)).transpose()?;
     trips::ensure_drop_guard(client)?;
     let direct_allowed = target.owner && target.plain && star.as_ref().is_none_or(|s| s.direct);
+    // Before the load creates any shard: see `shards`.
+    let readable = match source {
+        Some(source) if target.distributed && target.owner => {
+            shards::readable(client, dataset, settings.star, source)?
+        }
+        _ => None,
+    };
     let mut stored = Vec::new();
     let parts = TripParts::plan(
         client,
@@ -382,9 +413,18 @@ fn plan(
         // facts through SQL, into attached partitions.
         star.prepare(client, parts.routes().map(|(p, r)| (p, r == Route::New)))?;
     }
+    let shard_write = readable.and_then(|file| {
+        let months = parts
+            .routes()
+            .map(|(p, _)| p)
+            .filter(|&p| matches!(p, Partition::Month(_)) && parts.only_this_load(p))
+            .collect();
+        ShardWrite::new(file, months)
+    });
     Ok(Plan {
         target,
         parts,
         star,
+        shard_write,
     })
 }

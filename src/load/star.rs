@@ -21,6 +21,7 @@ use taxi_core::policy;
 use taxi_core::sql::partitions as part_sql;
 use taxi_core::sql::star as sql;
 
+use crate::load::fact_writer::FactTables;
 use crate::load::trips;
 use crate::postgres::partitions;
 use crate::postgres::{datum, locks};
@@ -190,16 +191,16 @@ impl Star {
         }
         Ok(inserted)
     }
+}
 
-    /// Whether `p`'s fact table was created by this load (not yet attached): its rows may be
-    /// written frozen, as COPY FREEZE writes them.
-    pub fn created(&self, p: Partition) -> bool {
-        self.standalone.iter().any(|(q, _)| *q == p)
-    }
-
-    /// The table of a partition [`Star::prepare`] made sure of.
-    pub fn partition_oid(&self, p: Partition) -> pg_sys::Oid {
-        self.partitions[&p]
+impl FactTables for Star {
+    /// The table of a partition [`Star::prepare`] made sure of; created by this load (not yet
+    /// attached) for a new month's standalone table.
+    fn fact_table(&self, p: Partition) -> (pg_sys::Oid, bool) {
+        (
+            self.partitions[&p],
+            self.standalone.iter().any(|(q, _)| *q == p),
+        )
     }
 }
 

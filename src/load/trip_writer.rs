@@ -12,8 +12,7 @@ use taxi_core::facts::Fact;
 use taxi_core::hash::RowHash;
 use taxi_core::trip::TripBatch;
 
-use crate::load::fact_writer::FactWriter;
-use crate::load::star::Star;
+use crate::load::fact_writer::{FactTables, FactWriter};
 use crate::postgres::datum;
 use crate::postgres::heap::{HeapWriter, BATCH};
 use taxi_core::consistency::Copied;
@@ -87,7 +86,7 @@ impl TripWriter {
         hashes: &[RowHash],
         flags: &[i16],
         rows: &[usize],
-        mut facts: Option<(&mut FactWriter, &Star, &[Fact])>,
+        mut facts: Option<(&mut FactWriter, &dyn FactTables, &[Fact])>,
     ) {
         let TripWriter {
             heap,
@@ -118,12 +117,12 @@ impl TripWriter {
                                 nulls[a] = value.is_none();
                                 values[a] = value.unwrap_or(pg_sys::Datum::from(0usize));
                             }
-                            if let Some((writer, star, facts)) = facts.as_mut() {
+                            if let Some((writer, tables, facts)) = facts.as_mut() {
                                 let read = |attr: Option<usize>| {
                                     attr.and_then(|a| (!nulls[a]).then_some(values[a]))
                                 };
                                 writer.stage(
-                                    star,
+                                    *tables,
                                     &facts[g * BATCH + i],
                                     |copied| match copied {
                                         Copied::RowHash => read(*hash_attr),

@@ -48,6 +48,8 @@ pub enum Mode {
     Known,
     /// Stored trips found by an index probe per chunk; new trips inserted through SPI.
     Probe,
+    /// On Citus: each worker read the file and wrote its own shards, straight into their heaps.
+    Shards,
 }
 
 /// What a load found in one partition after locking its month.

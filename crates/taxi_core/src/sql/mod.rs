@@ -6,6 +6,7 @@ pub mod history;
 pub mod indexes;
 pub mod partitions;
 pub mod replace;
+pub mod shards;
 pub mod star;
 pub mod trips;
 
