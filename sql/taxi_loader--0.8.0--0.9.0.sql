@@ -75,7 +75,7 @@ COMMENT ON FUNCTION taxi.shard_can_read(bytea, text, bigint) IS
 
 CREATE FUNCTION taxi.shard_write(key bytea, path text, dataset text, load_id bigint,
     chunk_size integer, star boolean, months integer[], trip_shards text[], fact_shards text[],
-    mins integer[], maxs integer[]) RETURNS bigint
+    mins integer[], maxs integer[]) RETURNS bigint[]
 VOLATILE PARALLEL UNSAFE LANGUAGE c AS 'MODULE_PATHNAME', 'shard_write_wrapper';
 COMMENT ON FUNCTION taxi.shard_write(bytea, text, text, bigint, integer, boolean, integer[],
     text[], text[], integer[], integer[]) IS
@@ -172,9 +172,12 @@ BEGIN
         END IF;
         table_name := rel; distribution := 'hash on row_hash'; RETURN NEXT;
     END LOOP;
-    -- A key in every shard: sha256 of 1, 2, … until each shard has one (about 5 per shard).
-    -- (SELECT 1: Citus plans an empty target list over a distributed table into an invalid query.)
-    IF NOT EXISTS (SELECT 1 FROM taxi.shard_keys) THEN
+    -- A key in every shard: the first of sha256(1), sha256(2), … to fall in it. Filled again
+    -- when a shard lacks one (after Citus split shards).
+    IF (SELECT count(DISTINCT get_shard_id_for_distribution_column('taxi.shard_keys', row_hash))
+        FROM taxi.shard_keys)
+       < (SELECT count(*) FROM pg_dist_shard WHERE logicalrelid = 'taxi.shard_keys'::regclass) THEN
+        DELETE FROM taxi.shard_keys;
         INSERT INTO taxi.shard_keys
         SELECT DISTINCT ON (s) k
         FROM (SELECT k, get_shard_id_for_distribution_column('taxi.shard_keys', k) AS s

@@ -20,8 +20,8 @@ fn shard_can_read(_key: Option<&[u8]>, path: Option<&str>, size: Option<i64>) ->
     }
 }
 
-/// Writes this node's shards of load `load_id`'s months (`load::shard_writer::write`); the
-/// number of trips written.
+/// Writes this node's shards of load `load_id`'s months (`load::shard_writer::write`):
+/// `{trips written, their digest}` (`taxi_core::hash::sum_digest`).
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(sql = false)]
 fn shard_write(
@@ -36,7 +36,7 @@ fn shard_write(
     fact_shards: Vec<Option<String>>,
     mins: Vec<i32>,
     maxs: Vec<i32>,
-) -> i64 {
+) -> Vec<i64> {
     const FUNCTION: &str = "taxi.shard_write";
     let Some(dataset) = Dataset::named(dataset) else {
         report::raise(
@@ -59,5 +59,6 @@ fn shard_write(
         mins,
         maxs,
     };
-    shard_writer::write(request).unwrap_or_else(|e| report::raise(e, FUNCTION))
+    let written = shard_writer::write(request).unwrap_or_else(|e| report::raise(e, FUNCTION));
+    vec![written.trips, written.digest]
 }

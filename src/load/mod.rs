@@ -264,7 +264,7 @@ fn load_into(
         inserted_into.extend(new_by_part.keys().copied());
         for (p, rows_p) in new_by_part {
             if let Some(w) = shard_write.as_mut().filter(|w| w.covers(p)) {
-                w.count(rows_p.len());
+                w.count(&hashes, &rows_p);
                 rows_inserted += rows_p.len() as u64;
                 continue;
             }
@@ -417,7 +417,7 @@ fn plan(
         let months = parts
             .routes()
             .map(|(p, _)| p)
-            .filter(|&p| matches!(p, Partition::Month(_)) && parts.only_this_load(p))
+            .filter(|&p| matches!(p, Partition::Month(_)) && parts.created_by_this_load(p))
             .collect();
         ShardWrite::new(file, months)
     });

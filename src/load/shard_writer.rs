@@ -20,7 +20,7 @@ use taxi_core::dataset::Dataset;
 use taxi_core::dedup::Seen;
 use taxi_core::error::LoadError;
 use taxi_core::facts::{self, Partition};
-use taxi_core::hash::RowHash;
+use taxi_core::hash::{sum_digest, RowHash};
 use taxi_core::policy;
 use taxi_core::read::input::Source;
 use taxi_core::read::limits::Work;
@@ -101,11 +101,18 @@ fn citus_hash(h: &RowHash) -> i32 {
     .unwrap_or_default()
 }
 
-/// Writes this node's shards of the load's months; how many trips (0 when this node wrote for
-/// this load already, or holds none of the shards).
-pub fn write(req: Request<'_>) -> Result<i64, LoadError> {
+/// What a node wrote: how many trips, and their [`sum_digest`].
+#[derive(Default)]
+pub struct Written {
+    pub trips: i64,
+    pub digest: i64,
+}
+
+/// Writes this node's shards of the load's months (nothing when this node wrote for this load
+/// already, or holds none of the shards).
+pub fn write(req: Request<'_>) -> Result<Written, LoadError> {
     if WRITTEN_FOR.swap(req.load_id, Ordering::Relaxed) == req.load_id {
-        return Ok(0);
+        return Ok(Written::default());
     }
     let n = req.months.len();
     if [
@@ -122,8 +129,11 @@ pub fn write(req: Request<'_>) -> Result<i64, LoadError> {
     }
     let (local, dims) = Spi::connect_mut(|client| {
         let local = local_shards(client, &req)?;
+        if local.is_empty() {
+            return Ok((local, None));
+        }
         check_hash(client)?;
-        let dims = if req.star && !local.is_empty() {
+        let dims = if req.star {
             client
                 .update(sql::ALLOW_NESTED, None, &["on".into()])
                 .or_internal(DOING)?;
@@ -138,7 +148,7 @@ pub fn write(req: Request<'_>) -> Result<i64, LoadError> {
         Ok::<_, LoadError>((local, dims))
     })?;
     if local.is_empty() {
-        return Ok(0);
+        return Ok(Written::default());
     }
     for shard in local.values().flatten() {
         // Nothing may read their indexes until they are rebuilt below.
@@ -178,7 +188,7 @@ pub fn write(req: Request<'_>) -> Result<i64, LoadError> {
     }
     let mut trip_writers: HashMap<(Partition, i32), TripWriter> = HashMap::new();
     let mut fact_writers: HashMap<i32, FactWriter> = HashMap::new();
-    let mut written = 0i64;
+    let mut written = Written::default();
     while let Some(chunk) = chunks.next(|| {
         pgrx::check_for_interrupts!();
     }) {
@@ -223,7 +233,10 @@ pub fn write(req: Request<'_>) -> Result<i64, LoadError> {
                 }
                 _ => trips.write(&batch, &hashes, &flags, &rows, None),
             }
-            written += rows.len() as i64;
+            written.trips += rows.len() as i64;
+            written.digest = written
+                .digest
+                .wrapping_add(sum_digest(rows.iter().map(|&r| &hashes[r])));
         }
     }
     drop(chunks);

@@ -14,6 +14,7 @@ use std::collections::BTreeSet;
 use pgrx::spi::SpiClient;
 use taxi_core::dataset::Dataset;
 use taxi_core::error::LoadError;
+use taxi_core::hash::{sum_digest, RowHash};
 use taxi_core::partition::Partition;
 use taxi_core::read::input::Source;
 use taxi_core::sql::shards as sql;
@@ -85,6 +86,8 @@ pub struct ShardWrite {
     file: Readable,
     months: BTreeSet<Partition>,
     expected: u64,
+    /// [`sum_digest`] of the trips counted.
+    digest: i64,
 }
 
 impl ShardWrite {
@@ -93,6 +96,7 @@ impl ShardWrite {
             file,
             months,
             expected: 0,
+            digest: 0,
         })
     }
 
@@ -101,13 +105,16 @@ impl ShardWrite {
         self.months.contains(&p)
     }
 
-    /// `n` new trips of a covered month, which the workers must write.
-    pub fn count(&mut self, n: usize) {
-        self.expected += n as u64;
+    /// New trips of a covered month (`rows` of a chunk's `hashes`), which the workers must write.
+    pub fn count(&mut self, hashes: &[RowHash], rows: &[usize]) {
+        self.expected += rows.len() as u64;
+        self.digest = self
+            .digest
+            .wrapping_add(sum_digest(rows.iter().map(|&r| &hashes[r])));
     }
 
     /// Makes every worker write its shards of the covered months; error unless they wrote the
-    /// trips counted.
+    /// trips counted (as many, and the same digest).
     pub fn run(
         self,
         client: &mut SpiClient<'_>,
@@ -142,7 +149,7 @@ impl ShardWrite {
                 maxs.push(max);
             }
         }
-        let mut written = 0i64;
+        let (mut written, mut digest) = (0i64, 0i64);
         for r in client
             .select(
                 sql::WRITE,
@@ -162,14 +169,17 @@ impl ShardWrite {
             )
             .or_internal(DOING)?
         {
-            written += r.get::<i64>(1).or_internal(DOING)?.unwrap_or(0);
+            if let Some(&[trips, d]) = r.get::<Vec<i64>>(1).or_internal(DOING)?.as_deref() {
+                written += trips;
+                digest = digest.wrapping_add(d);
+            }
         }
-        if written as u64 != self.expected {
+        if (written as u64, digest) != (self.expected, self.digest) {
             return Err(LoadError::Internal {
                 doing: DOING,
                 detail: format!(
-                    "the workers wrote {written} trips of the {} new ones the coordinator counted in {}",
-                    self.expected, self.file.path
+                    "the workers wrote {written} trips (digest {digest}) where the coordinator counted {} new ones (digest {}) in {}: do they read the same file?",
+                    self.expected, self.digest, self.file.path
                 ),
             });
         }

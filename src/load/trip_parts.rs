@@ -177,6 +177,15 @@ impl TripParts {
         })
     }
 
+    /// Whether partition `p` is a month this load created, locked exclusively: on Citus, its
+    /// shards were made on every worker in this transaction (which Citus then commits on all of
+    /// them by two-phase commit, as a modification).
+    pub fn created_by_this_load(&self, p: Partition) -> bool {
+        self.parts
+            .get(&p)
+            .is_some_and(|part| part.exclusive && part.found == Found::Missing)
+    }
+
     /// Whether a partition still waits for its first chunk to settle its route.
     pub fn undecided(&self) -> bool {
         self.parts.values().any(|part| part.route == Route::Decide)

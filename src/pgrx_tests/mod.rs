@@ -13,4 +13,5 @@ mod partitions;
 #[cfg(feature = "remote")]
 mod remote;
 mod replace;
+mod shards;
 mod star;

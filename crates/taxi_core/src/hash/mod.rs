@@ -168,10 +168,35 @@ pub fn hex(hash: &[u8]) -> String {
     hash.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// An order-independent digest of a set of trips: the wrapping sum of their row hashes' first
+/// eight bytes. The digests of disjoint sets add up to their union's, so the workers' shares of a
+/// load add up to the coordinator's count of it (`load::shards`): the same trips, not only as many.
+pub fn sum_digest<'a>(hashes: impl IntoIterator<Item = &'a RowHash>) -> i64 {
+    hashes.into_iter().fold(0i64, |sum, h| {
+        let first: [u8; 8] = h[..8].try_into().expect("32 bytes");
+        sum.wrapping_add(i64::from_le_bytes(first))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::dataset::{ALL, YELLOW};
+
+    #[test]
+    fn sum_digests_add_up_over_disjoint_sets_in_any_order() {
+        let h = |b: u8| -> RowHash { std::array::from_fn(|i| b.wrapping_mul(i as u8 + 7)) };
+        let all = [h(1), h(2), h(3), h(250)];
+        let whole = sum_digest(&all);
+        assert_eq!(
+            sum_digest(&all[..1]).wrapping_add(sum_digest(&all[1..])),
+            whole
+        );
+        assert_eq!(sum_digest([&all[3], &all[0], &all[2], &all[1]]), whole);
+        // A different trip in place of one changes it.
+        assert_ne!(sum_digest([&all[0], &all[1], &all[2], &h(251)]), whole);
+        assert_eq!(sum_digest([]), 0);
+    }
 
     use crate::dataset::yellow::idx;
 
