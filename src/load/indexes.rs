@@ -7,8 +7,11 @@
 use pgrx::pg_sys;
 use pgrx::spi::SpiClient;
 use taxi_core::error::LoadError;
+use taxi_core::policy;
 use taxi_core::sql::indexes as sql;
+use taxi_core::sql::partitions as part_sql;
 
+use crate::postgres::partitions::run_as_owner;
 use crate::report::OrInternal;
 
 /// An index: its name and the statement that creates it.
@@ -92,6 +95,25 @@ pub fn rebuild_indexes(
         .update(sql::FORGET, None, &[target.into()])
         .or_internal(DOING)?;
     Ok(saved)
+}
+
+/// Rebuilds the indexes of tables written straight into their heaps (as the extension's owner),
+/// with the rebuild's fixed memory (`policy::REBUILD_MEMORY_KB`), whatever the session's.
+pub fn reindex_written(
+    client: &mut SpiClient<'_>,
+    tables: &[pg_sys::Oid],
+    doing: &'static str,
+) -> Result<(), LoadError> {
+    if tables.is_empty() {
+        return Ok(());
+    }
+    with_maintenance_memory(client, policy::REBUILD_MEMORY_KB, |client| {
+        for &oid in tables {
+            pgrx::check_for_interrupts!();
+            run_as_owner(client, part_sql::REINDEX, &[oid.into()], doing)?;
+        }
+        Ok(())
+    })
 }
 
 /// Runs `f` (which builds indexes) with `kb` of maintenance_work_mem, then puts the setting back.

@@ -26,7 +26,6 @@ use taxi_core::read::input::Source;
 use taxi_core::read::limits::Work;
 use taxi_core::read::pipeline::{self, Decoded, Pipeline};
 use taxi_core::read::TripReader;
-use taxi_core::sql::partitions as part_sql;
 use taxi_core::sql::shards as sql;
 use taxi_core::threads;
 
@@ -35,7 +34,6 @@ use crate::load::indexes;
 use crate::load::star;
 use crate::load::trip_writer::TripWriter;
 use crate::postgres::locks;
-use crate::postgres::partitions::run_as_owner;
 use crate::report::OrInternal;
 
 const DOING: &str = "writing a worker's shards";
@@ -251,15 +249,7 @@ pub fn write(req: Request<'_>) -> Result<Written, LoadError> {
     }
     reindex.sort_unstable_by_key(|oid| oid.to_u32());
     reindex.dedup();
-    Spi::connect_mut(|client| {
-        indexes::with_maintenance_memory(client, policy::REBUILD_MEMORY_KB, |client| {
-            for &oid in &reindex {
-                pgrx::check_for_interrupts!();
-                run_as_owner(client, part_sql::REINDEX, &[oid.into()], "indexing a shard")?;
-            }
-            Ok(())
-        })
-    })?;
+    Spi::connect_mut(|client| indexes::reindex_written(client, &reindex, "indexing a shard"))?;
     Ok(written)
 }
 

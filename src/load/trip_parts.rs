@@ -260,15 +260,7 @@ impl TripParts {
                 _ => {}
             }
         }
-        if !reindex.is_empty() {
-            indexes::with_maintenance_memory(client, policy::REBUILD_MEMORY_KB, |client| {
-                for &oid in &reindex {
-                    pgrx::check_for_interrupts!();
-                    run_as_owner(client, sql::REINDEX, &[oid.into()], "indexing a partition")?;
-                }
-                Ok(())
-            })?;
-        }
+        indexes::reindex_written(client, &reindex, "indexing a partition")?;
         for (p, oid) in attach {
             run_as_owner(
                 client,
