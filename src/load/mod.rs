@@ -170,7 +170,7 @@ fn load_into(
             settings,
             &months,
             also,
-            (replacing.is_none()).then_some(source),
+            replacing.is_none().then_some(source),
             &mut chunks,
             load_id,
         )

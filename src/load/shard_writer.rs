@@ -184,7 +184,7 @@ pub fn write(req: Request<'_>) -> Result<Written, LoadError> {
             }
         }
     }
-    let mut trip_writers: HashMap<(Partition, i32), TripWriter> = HashMap::new();
+    let mut trip_writers: HashMap<(Partition, usize), TripWriter> = HashMap::new();
     let mut fact_writers: HashMap<i32, FactWriter> = HashMap::new();
     let mut written = Written::default();
     while let Some(chunk) = chunks.next(|| {
@@ -202,8 +202,7 @@ pub fn write(req: Request<'_>) -> Result<Written, LoadError> {
         let mut candidates = Vec::new();
         for (r, p) in of_row.iter().enumerate() {
             let Some(shards) = local.get(p) else { continue };
-            let h = citus_hash(&hashes[r]);
-            if let Some(i) = shards.iter().position(|s| s.min <= h && h <= s.max) {
+            if let Some(i) = shard_holding(shards, citus_hash(&hashes[r])) {
                 shard_of[r] = i;
                 candidates.push(r);
             }
@@ -214,7 +213,7 @@ pub fn write(req: Request<'_>) -> Result<Written, LoadError> {
         }
         for ((p, i), rows) in groups {
             let shard = &local[&p][i];
-            let trips = trip_writers.entry((p, shard.min)).or_insert_with(|| {
+            let trips = trip_writers.entry((p, i)).or_insert_with(|| {
                 // SAFETY: a shard of a month locked exclusively by the load, created in its
                 // transaction, locked exclusively above; its indexes are rebuilt below.
                 unsafe { TripWriter::open(shard.trips, req.dataset, req.load_id, false) }
@@ -239,9 +238,9 @@ pub fn write(req: Request<'_>) -> Result<Written, LoadError> {
     }
     drop(chunks);
     let mut reindex = Vec::new();
-    for ((p, min), writer) in trip_writers {
+    for ((p, i), writer) in trip_writers {
         writer.finish();
-        reindex.extend(local[&p].iter().filter(|s| s.min == min).map(|s| s.trips));
+        reindex.push(local[&p][i].trips);
     }
     for (min, writer) in fact_writers {
         writer.finish();
@@ -251,6 +250,12 @@ pub fn write(req: Request<'_>) -> Result<Written, LoadError> {
     reindex.dedup();
     Spi::connect_mut(|client| indexes::reindex_written(client, &reindex, "indexing a shard"))?;
     Ok(written)
+}
+
+/// Which of a month's shards on this node (in hash order) holds hash `h`; None: another node's.
+fn shard_holding(shards: &[Shard], h: i32) -> Option<usize> {
+    let i = shards.partition_point(|s| s.max < h);
+    shards.get(i).filter(|s| s.min <= h).map(|_| i)
 }
 
 /// The shards of the request that are on this node, by month, in hash order (the request's).
