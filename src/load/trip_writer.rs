@@ -6,16 +6,23 @@
 //! exclusively: `partitions`), with no triggers, no row security and no column the loader does
 //! not fill, by a role that owns the tables: nothing the executor would have done is skipped.
 
-use pgrx::{pg_sys, IntoDatum, PgMemoryContexts};
-use taxi_core::dataset::Dataset;
-use taxi_core::facts::Fact;
-use taxi_core::hash::RowHash;
-use taxi_core::trip::TripBatch;
+use std::collections::VecDeque;
+use std::sync::mpsc;
 
-use crate::load::fact_writer::{FactTables, FactWriter};
-use crate::postgres::datum;
-use crate::postgres::heap::{HeapWriter, BATCH};
+use pgrx::pg_sys;
 use taxi_core::consistency::Copied;
+use taxi_core::dataset::Dataset;
+use taxi_core::facts::{Fact, Partition};
+use taxi_core::hash::RowHash;
+use taxi_core::threads;
+use taxi_core::trip::TripBatch;
+use taxi_core::tuple::{Cell, Layout, Tuples};
+
+use crate::load::fact_writer::{FactEncoder, FactTables, FactWriter};
+use crate::postgres::heap::{HeapWriter, BATCH};
+
+/// Groups of `BATCH` rows whose tuples the pool builds ahead of the one being inserted.
+const AHEAD: usize = 3;
 
 /// Where each attribute of the target's tuple comes from.
 enum Source {
@@ -26,15 +33,85 @@ enum Source {
     Null,
 }
 
+/// How the trip tuples are built: plain data, used on the pool's threads.
+struct TripEncoder {
+    layout: Layout,
+    sources: Vec<Source>,
+    /// Whether the table stores each of the dataset's columns (a fact copies only those).
+    stored: Vec<bool>,
+    load_id: i64,
+}
+
+/// One group's tuples: the trips', and their facts' by partition.
+struct Encoded {
+    trips: Tuples,
+    facts: Vec<(Partition, Tuples)>,
+}
+
+/// The rows of one `write` call, and what the pool needs to build their tuples.
+struct Rows<'a> {
+    batch: &'a TripBatch,
+    hashes: &'a [RowHash],
+    flags: &'a [i16],
+    rows: &'a [usize],
+    facts: Option<(
+        &'a std::collections::HashMap<Partition, FactEncoder>,
+        &'a [Fact],
+    )>,
+}
+
+impl TripEncoder {
+    /// The tuples of group `g` (rows `g * BATCH ..` of `rows`).
+    fn encode(&self, rows: &Rows<'_>, g: usize) -> Encoded {
+        let first = g * BATCH;
+        let group = &rows.rows[first..rows.rows.len().min(first + BATCH)];
+        let mut trips = Tuples::with_capacity(group.len(), group.len() * 256);
+        let mut facts: Vec<(Partition, Tuples)> = Vec::new();
+        let mut cells = Vec::with_capacity(self.sources.len());
+        let mut fact_cells = Vec::new();
+        for (i, &row) in group.iter().enumerate() {
+            let hash: &[u8] = &rows.hashes[row];
+            cells.clear();
+            cells.extend(self.sources.iter().map(|source| match *source {
+                Source::RowHash => Cell::Bytes(hash),
+                Source::LoadId => Cell::int(self.load_id),
+                Source::Flags => Cell::int(rows.flags[row].into()),
+                Source::Trip(c) => Cell::of_trip(&rows.batch.columns[c], row),
+                Source::Null => Cell::Null,
+            }));
+            trips.push(&self.layout, &cells);
+            if let Some((encoders, all)) = rows.facts {
+                let fact = &all[first + i];
+                let p = fact.partition;
+                let at = match facts.iter().position(|(q, _)| *q == p) {
+                    Some(at) => at,
+                    None => {
+                        facts.push((p, Tuples::with_capacity(group.len(), group.len() * 160)));
+                        facts.len() - 1
+                    }
+                };
+                encoders[&p].encode(
+                    fact,
+                    |copied| match copied {
+                        Copied::RowHash => Cell::Bytes(hash),
+                        Copied::LoadId => Cell::int(self.load_id),
+                        Copied::Trip(c) if self.stored[c] => {
+                            Cell::of_trip(&rows.batch.columns[c], row)
+                        }
+                        Copied::Trip(_) => Cell::Null,
+                    },
+                    &mut fact_cells,
+                    &mut facts[at].1,
+                );
+            }
+        }
+        Encoded { trips, facts }
+    }
+}
+
 pub struct TripWriter {
     heap: HeapWriter,
-    sources: Vec<Source>,
-    /// Where a fact finds the trip's values in a trip tuple: the row hash's attribute, and each
-    /// trip column's.
-    hash_attr: Option<usize>,
-    trip_attr: Vec<Option<usize>>,
-    rows_memory: PgMemoryContexts,
-    load_id: i64,
+    encoder: TripEncoder,
 }
 
 impl TripWriter {
@@ -60,26 +137,25 @@ impl TripWriter {
                 Some(name) => dataset.column(name).map_or(Source::Null, Source::Trip),
             })
             .collect::<Vec<_>>();
-        let hash_attr = sources.iter().position(|s| matches!(s, Source::RowHash));
-        let trip_attr = (0..dataset.columns.len())
+        let stored = (0..dataset.columns.len())
             .map(|c| {
                 sources
                     .iter()
-                    .position(|s| matches!(s, Source::Trip(t) if *t == c))
+                    .any(|s| matches!(s, Source::Trip(t) if *t == c))
             })
             .collect();
-        TripWriter {
-            heap,
+        let encoder = TripEncoder {
+            layout: heap.layout(),
             sources,
-            hash_attr,
-            trip_attr,
-            rows_memory: PgMemoryContexts::new("taxi_load rows"),
+            stored,
             load_id,
-        }
+        };
+        TripWriter { heap, encoder }
     }
 
     /// Writes rows `rows` of `batch`, and with `facts` their fact rows (`facts.2[i]` of
-    /// `rows[i]`), reusing the Datums built for the trips.
+    /// `rows[i]`). The pool builds the tuples of the next groups of rows while this thread
+    /// inserts the current group's.
     pub fn write(
         &mut self,
         batch: &TripBatch,
@@ -88,60 +164,63 @@ impl TripWriter {
         rows: &[usize],
         mut facts: Option<(&mut FactWriter, &dyn FactTables, &[Fact])>,
     ) {
-        let TripWriter {
-            heap,
-            sources,
-            hash_attr,
-            trip_attr,
-            rows_memory,
-            load_id,
-        } = self;
-        let mut numeric = Vec::with_capacity(16);
-        for (g, group) in rows.chunks(BATCH).enumerate() {
-            // SAFETY: every Datum of a group lives in rows_memory, which is reset only after the
-            // group's trips and facts were written.
-            unsafe {
-                rows_memory.switch_to(|_| {
-                    for (i, &row) in group.iter().enumerate() {
-                        heap.push(|values, nulls| {
-                            for (a, source) in sources.iter().enumerate() {
-                                let value = match source {
-                                    Source::RowHash => Some(datum::varlena(&hashes[row])),
-                                    Source::LoadId => load_id.into_datum(),
-                                    Source::Flags => flags[row].into_datum(),
-                                    Source::Trip(c) => {
-                                        datum::trip_value(&batch.columns[*c], row, &mut numeric)
-                                    }
-                                    Source::Null => None,
-                                };
-                                nulls[a] = value.is_none();
-                                values[a] = value.unwrap_or(pg_sys::Datum::from(0usize));
-                            }
-                            if let Some((writer, tables, facts)) = facts.as_mut() {
-                                let read = |attr: Option<usize>| {
-                                    attr.and_then(|a| (!nulls[a]).then_some(values[a]))
-                                };
-                                writer.stage(
-                                    *tables,
-                                    &facts[g * BATCH + i],
-                                    |copied| match copied {
-                                        Copied::RowHash => read(*hash_attr),
-                                        Copied::LoadId => load_id.into_datum(),
-                                        Copied::Trip(c) => read(trip_attr[c]),
-                                    },
-                                    &mut numeric,
-                                );
-                            }
-                        });
+        if let Some((writer, tables, facts)) = facts.as_mut() {
+            writer.prepare(*tables, facts);
+        }
+        let (encoders, mut fact_heaps) = match facts {
+            Some((writer, _, facts)) => {
+                let (encoders, heaps) = writer.split();
+                (Some((encoders, facts)), Some(heaps))
+            }
+            None => (None, None),
+        };
+        let TripWriter { heap, encoder } = self;
+        let rows = Rows {
+            batch,
+            hashes,
+            flags,
+            rows,
+            facts: encoders,
+        };
+        let groups = rows.rows.len().div_ceil(BATCH);
+        let (encoder, rows) = (&*encoder, &rows);
+        threads::pool().in_place_scope(|scope| {
+            let mut pending = VecDeque::new();
+            let mut next = 0;
+            let mut spawn_next = |pending: &mut VecDeque<mpsc::Receiver<Encoded>>| {
+                if next < groups {
+                    let (tx, rx) = mpsc::sync_channel(1);
+                    let g = next;
+                    scope.spawn(move |_| {
+                        // The receiver is gone only if this thread is unwinding.
+                        let _ = tx.send(encoder.encode(rows, g));
+                    });
+                    pending.push_back(rx);
+                    next += 1;
+                }
+            };
+            for _ in 0..AHEAD {
+                spawn_next(&mut pending);
+            }
+            while let Some(rx) = pending.pop_front() {
+                // An error only if the job panicked: the scope then passes its panic on.
+                let Ok(encoded) = rx.recv() else { break };
+                spawn_next(&mut pending);
+                // SAFETY: the tuples were built from the writers' layouts and outlive the
+                // flushes that insert them.
+                unsafe {
+                    for tuple in encoded.trips.iter() {
+                        heap.push(tuple);
                     }
                     heap.flush();
-                    if let Some((writer, _, _)) = facts.as_mut() {
-                        writer.flush();
+                    if let Some(fact_heaps) = fact_heaps.as_mut() {
+                        for (p, tuples) in &encoded.facts {
+                            fact_heaps.write(*p, tuples);
+                        }
                     }
-                });
-                rows_memory.reset();
+                }
             }
-        }
+        });
     }
 
     pub fn finish(self) {

@@ -1,46 +1,8 @@
-//! Datums built from the core's Rust values without text formatting or parsing, in the current
-//! memory context: the direct write paths' half of what the input functions would do.
+//! Dates and timestamps between the core's Unix days and microseconds and PostgreSQL's.
 
 use pgrx::datum::{Date, Timestamp};
-use pgrx::{pg_sys, IntoDatum};
 use taxi_core::calendar::{UNIX_TO_PG_EPOCH_DAYS, UNIX_TO_PG_EPOCH_US, US_PER_DAY};
-use taxi_core::convert::numeric::numeric_from_cents;
 use taxi_core::partition::Partition;
-use taxi_core::trip::Values;
-
-/// The Datum of row `row` of a trip column, None for NULL. `numeric` is scratch space.
-pub fn trip_value(values: &Values, row: usize, numeric: &mut Vec<u8>) -> Option<pg_sys::Datum> {
-    match values {
-        Values::Int(v) => v[row].into_datum(),
-        Values::BigInt(v) => v[row].into_datum(),
-        Values::Timestamp(v) => v[row].map(|us| pg_sys::Datum::from(us - UNIX_TO_PG_EPOCH_US)),
-        Values::Float(v) => v[row].into_datum(),
-        Values::Money(v) => v[row].map(|cents| numeric_value(cents, numeric)),
-        Values::Text(v) => v[row].as_deref().map(|s| varlena(s.as_bytes())),
-    }
-}
-
-/// A numeric(12,2) (or any scale-2 numeric) of `cents` hundredths.
-pub fn numeric_value(cents: i64, numeric: &mut Vec<u8>) -> pg_sys::Datum {
-    numeric.clear();
-    numeric_from_cents(cents, numeric);
-    varlena(numeric)
-}
-
-/// A palloc'd varlena (4-byte header) holding `bytes`, in the current memory context.
-pub fn varlena(bytes: &[u8]) -> pg_sys::Datum {
-    unsafe {
-        let size = pg_sys::VARHDRSZ + bytes.len();
-        let ptr = pg_sys::palloc(size) as *mut pg_sys::varlena;
-        pgrx::set_varsize_4b(ptr, size as i32);
-        std::ptr::copy_nonoverlapping(
-            bytes.as_ptr(),
-            (ptr as *mut u8).add(pg_sys::VARHDRSZ),
-            bytes.len(),
-        );
-        pg_sys::Datum::from(ptr)
-    }
-}
 
 /// A timestamp (Unix microseconds) as PostgreSQL's: a trip's, which the converter has kept
 /// within PostgreSQL's range, or the midnight of a finite date ([`midnight`]).

@@ -2,21 +2,24 @@
 //! writes them: one writer for each trip and each fact partition written directly. The caller
 //! guarantees that nothing the executor would do is skipped (no triggers, row security or columns
 //! it does not fill, indexes rebuilt before anything reads them; see `load::trip_parts`,
-//! `sql::trips::INSPECT_TARGET` and `sql::star::INSPECT_FACTS`).
+//! `sql::trips::INSPECT_TARGET` and `sql::star::INSPECT_FACTS`). The tuples come as bytes
+//! (`taxi_core::tuple`), built on the pool's threads from the table's [`Layout`].
 
 use pgrx::{pg_sys, PgTupleDesc};
+use taxi_core::tuple::{Attribute, Layout};
 
 /// Rows per `table_multi_insert` call, as COPY buffers them.
 pub const BATCH: usize = 1000;
 
 pub struct HeapWriter {
     rel: pg_sys::Relation,
+    /// Heap-tuple slots: each takes a copy of its tuple's bytes when the batch is inserted.
     slots: Vec<*mut pg_sys::TupleTableSlot>,
+    /// The tuples the slots point to until then.
+    tuples: Vec<pg_sys::HeapTupleData>,
     bistate: *mut pg_sys::BulkInsertStateData,
     cid: pg_sys::CommandId,
     options: i32,
-    /// Attributes of the table's tuples, dropped ones included.
-    natts: usize,
     /// Slots filled and not yet written.
     pending: usize,
 }
@@ -35,8 +38,14 @@ impl HeapWriter {
             HeapWriter {
                 rel,
                 slots: (0..BATCH)
-                    .map(|_| pg_sys::table_slot_create(rel, std::ptr::null_mut()))
+                    .map(|_| {
+                        pg_sys::MakeSingleTupleTableSlot(
+                            (*rel).rd_att,
+                            &raw const pg_sys::TTSOpsHeapTuple,
+                        )
+                    })
                     .collect(),
+                tuples: vec![std::mem::zeroed(); BATCH],
                 bistate: pg_sys::GetBulkInsertState(),
                 cid: pg_sys::GetCurrentCommandId(true),
                 options: if frozen {
@@ -44,7 +53,6 @@ impl HeapWriter {
                 } else {
                     0
                 },
-                natts: (*(*rel).rd_att).natts as usize,
                 pending: 0,
             }
         }
@@ -64,19 +72,61 @@ impl HeapWriter {
             .collect()
     }
 
-    /// Fills the next row: `fill` gets its values and nulls, one per attribute. Writes the
-    /// batch when it is full.
+    /// How the table stores its attributes, for [`taxi_core::tuple::Tuples::push`].
+    pub fn layout(&self) -> Layout {
+        // SAFETY: rel is open for the writer's lifetime, and so is its tuple descriptor.
+        let (tupdesc, type_id, typmod) = unsafe {
+            let desc = (*self.rel).rd_att;
+            (
+                PgTupleDesc::from_pg_unchecked(desc),
+                (*desc).tdtypeid,
+                (*desc).tdtypmod,
+            )
+        };
+        let attributes = (0..tupdesc.len())
+            .map(|i| {
+                let a = tupdesc.get(i).expect("an attribute of the descriptor");
+                Attribute {
+                    len: a.attlen,
+                    by_value: a.attbyval,
+                    align: match a.attalign as u8 {
+                        b'c' => 1,
+                        b's' => 2,
+                        b'i' => 4,
+                        _ => 8,
+                    },
+                    packable: a.attstorage as u8 != b'p',
+                    dropped: a.attisdropped,
+                }
+            })
+            .collect();
+        Layout::new(attributes, type_id.to_u32(), typmod).unwrap_or_else(|e| {
+            panic!(
+                "attribute {} of the table cannot be written directly",
+                e.0 + 1
+            )
+        })
+    }
+
+    /// Adds a tuple built by `taxi_core::tuple::Tuples` from this writer's [`HeapWriter::layout`].
+    /// Writes the batch when it is full.
     ///
     /// # Safety
-    /// The Datums `fill` stores must stay valid until the next [`HeapWriter::flush`].
-    pub unsafe fn push(&mut self, fill: impl FnOnce(&mut [pg_sys::Datum], &mut [bool])) {
+    /// `tuple` must stay valid until the next [`HeapWriter::flush`].
+    pub unsafe fn push(&mut self, tuple: &[u8]) {
         unsafe {
             let slot = self.slots[self.pending];
-            pg_sys::ExecClearTuple(slot);
-            let values = std::slice::from_raw_parts_mut((*slot).tts_values, self.natts);
-            let nulls = std::slice::from_raw_parts_mut((*slot).tts_isnull, self.natts);
-            fill(values, nulls);
-            pg_sys::ExecStoreVirtualTuple(slot);
+            let t = &mut self.tuples[self.pending];
+            t.t_len = tuple.len() as u32;
+            pgrx::itemptr::item_pointer_set_all(
+                &mut t.t_self,
+                pg_sys::InvalidBlockNumber,
+                pg_sys::InvalidOffsetNumber,
+            );
+            t.t_tableOid = pg_sys::InvalidOid;
+            t.t_data = tuple.as_ptr() as pg_sys::HeapTupleHeader;
+            // Not the slot's: table_multi_insert materializes it, copying it into the slot.
+            pg_sys::ExecStoreHeapTuple(t, slot, false);
             self.pending += 1;
             if self.pending == BATCH {
                 self.flush();

@@ -29,6 +29,7 @@ pub mod read;
 pub mod sql;
 pub mod threads;
 pub mod trip;
+pub mod tuple;
 pub mod versions;
 
 #[cfg(test)]
