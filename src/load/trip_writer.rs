@@ -6,7 +6,7 @@
 //! exclusively: `partitions`), with no triggers, no row security and no column the loader does
 //! not fill, by a role that owns the tables: nothing the executor would have done is skipped.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::mpsc;
 
 use pgrx::pg_sys;
@@ -54,10 +54,7 @@ struct Rows<'a> {
     hashes: &'a [RowHash],
     flags: &'a [i16],
     rows: &'a [usize],
-    facts: Option<(
-        &'a std::collections::HashMap<Partition, FactEncoder>,
-        &'a [Fact],
-    )>,
+    facts: Option<(&'a HashMap<Partition, FactEncoder>, &'a [Fact])>,
 }
 
 impl TripEncoder {
