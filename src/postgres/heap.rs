@@ -5,7 +5,7 @@
 //! `sql::trips::INSPECT_TARGET` and `sql::star::INSPECT_FACTS`). The tuples come as bytes
 //! (`taxi_core::tuple`), built on the pool's threads from the table's [`Layout`].
 
-use pgrx::{pg_sys, PgTupleDesc};
+use pgrx::{pg_sys, PgMemoryContexts, PgTupleDesc};
 use taxi_core::tuple::{Attribute, Layout};
 
 /// Rows per `table_multi_insert` call, as COPY buffers them.
@@ -22,6 +22,10 @@ pub struct HeapWriter {
     options: i32,
     /// Slots filled and not yet written.
     pending: usize,
+    /// What `table_multi_insert` allocates (its array of tuples, toasted copies) and leaves to
+    /// its caller to free, as COPY runs it in a per-tuple context: reset after every batch, or a
+    /// load keeps about 10 bytes a row until its transaction ends.
+    batch_memory: PgMemoryContexts,
 }
 
 impl HeapWriter {
@@ -54,6 +58,7 @@ impl HeapWriter {
                     0
                 },
                 pending: 0,
+                batch_memory: PgMemoryContexts::new("taxi_load batch"),
             }
         }
     }
@@ -139,18 +144,17 @@ impl HeapWriter {
         if self.pending == 0 {
             return;
         }
+        let (rel, slots, pending) = (self.rel, self.slots.as_mut_ptr(), self.pending);
+        let (cid, options, bistate) = (self.cid, self.options, self.bistate);
         unsafe {
-            pg_sys::table_multi_insert(
-                self.rel,
-                self.slots.as_mut_ptr(),
-                self.pending as i32,
-                self.cid,
-                self.options,
-                self.bistate,
-            );
+            self.batch_memory.switch_to(|_| {
+                pg_sys::table_multi_insert(rel, slots, pending as i32, cid, options, bistate)
+            });
+            // The slots' copies of the tuples live in the slots' own context.
             for &slot in &self.slots[..self.pending] {
                 pg_sys::ExecClearTuple(slot);
             }
+            self.batch_memory.reset();
         }
         self.pending = 0;
     }
