@@ -37,8 +37,9 @@ enum Source {
 struct TripEncoder {
     layout: Layout,
     sources: Vec<Source>,
-    /// Whether the table stores each of the dataset's columns (a fact copies only those).
-    stored: Vec<bool>,
+    /// The attribute holding each of the dataset's columns, if the table stores it: a fact
+    /// copies the trip tuple's value from there.
+    trip_attr: Vec<Option<usize>>,
     load_id: i64,
 }
 
@@ -92,10 +93,7 @@ impl TripEncoder {
                     |copied| match copied {
                         Copied::RowHash => Cell::Bytes(hash),
                         Copied::LoadId => Cell::int(self.load_id),
-                        Copied::Trip(c) if self.stored[c] => {
-                            Cell::of_trip(&rows.batch.columns[c], row)
-                        }
-                        Copied::Trip(_) => Cell::Null,
+                        Copied::Trip(c) => self.trip_attr[c].map_or(Cell::Null, |a| cells[a]),
                     },
                     &mut fact_cells,
                     &mut facts[at].1,
@@ -134,17 +132,17 @@ impl TripWriter {
                 Some(name) => dataset.column(name).map_or(Source::Null, Source::Trip),
             })
             .collect::<Vec<_>>();
-        let stored = (0..dataset.columns.len())
+        let trip_attr = (0..dataset.columns.len())
             .map(|c| {
                 sources
                     .iter()
-                    .any(|s| matches!(s, Source::Trip(t) if *t == c))
+                    .position(|s| matches!(s, Source::Trip(t) if *t == c))
             })
             .collect();
         let encoder = TripEncoder {
             layout: heap.layout(),
             sources,
-            stored,
+            trip_attr,
             load_id,
         };
         TripWriter { heap, encoder }
