@@ -1,7 +1,8 @@
 //! The direct write path: trips go straight into one month partition's heap through a
-//! [`HeapWriter`], as COPY writes them, Datums built from the chunk's Rust values without text
-//! formatting or parsing, and with them (when the star schema is filled directly) their fact
-//! rows, which reuse the trip's Datums. Used only for a partition whose indexes the load rebuilds
+//! [`HeapWriter`] (as COPY writes them, or as whole pages into a month's new table), their tuples
+//! built as bytes on the pool from the chunk's Rust values without text formatting or parsing,
+//! and with them (when the star schema is filled directly) their fact rows, which reuse the
+//! trip's cells. Used only for a partition whose indexes the load rebuilds
 //! afterwards and that nothing else reads meanwhile (a new month's own table, or a month locked
 //! exclusively: `partitions`), with no triggers, no row security and no column the loader does
 //! not fill, by a role that owns the tables: nothing the executor would have done is skipped.

@@ -9,6 +9,7 @@ mod history;
 mod indexes;
 mod legacy;
 mod load;
+mod pages;
 mod partitions;
 #[cfg(feature = "remote")]
 mod remote;

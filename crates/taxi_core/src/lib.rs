@@ -21,6 +21,7 @@ pub mod facts;
 pub mod files;
 pub mod hash;
 pub mod locate;
+pub mod page;
 pub mod partition;
 pub mod payload;
 pub mod policy;
