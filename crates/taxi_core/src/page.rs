@@ -7,13 +7,14 @@
 //! pg_test compares such pages with `table_multi_insert`'s through `pageinspect` and
 //! `pg_visibility`, and scripts/sqltest rebuilds them from WAL after a crash.
 
-/// PostgreSQL's block size (the loader refuses a server built with another).
+use crate::tuple::{HEADER, MAXALIGN};
+
+/// PostgreSQL's block size (a server built with another gets no pages written this way).
 pub const BLCKSZ: usize = 8192;
 /// `SizeOfPageHeaderData`, also `MAXALIGN` of it.
 const PAGE_HEADER: usize = 24;
 /// `sizeof(ItemIdData)`.
 const ITEM_ID: usize = 4;
-const MAXALIGN: usize = 8;
 /// `MaxHeapTuplesPerPage` for 8 kB blocks.
 const MAX_TUPLES: usize = 291;
 /// `TOAST_TUPLE_THRESHOLD` for 8 kB blocks: a longer tuple would be toasted by
@@ -123,7 +124,7 @@ impl HeapPage {
         let item = at as u32 | (LP_NORMAL << 15) | ((tuple.len() as u32) << 17);
         page[lower..lower + ITEM_ID].copy_from_slice(&item.to_ne_bytes());
         // The header as heap_prepare_insert and RelationPutHeapTuple leave it.
-        let h = &mut page[at..at + 23];
+        let h = &mut page[at..at + HEADER];
         h[0..4].copy_from_slice(&by.xid.to_ne_bytes());
         h[4..8].copy_from_slice(&0u32.to_ne_bytes());
         h[8..12].copy_from_slice(&by.cid.to_ne_bytes());

@@ -14,8 +14,8 @@ use crate::convert::numeric::numeric_from_cents;
 use crate::trip::Values;
 
 /// `offsetof(HeapTupleHeaderData, t_bits)`.
-const HEADER: usize = 23;
-const MAXALIGN: usize = 8;
+pub(crate) const HEADER: usize = 23;
+pub(crate) const MAXALIGN: usize = 8;
 const HEAP_HASNULL: u16 = 0x0001;
 const HEAP_HASVARWIDTH: u16 = 0x0002;
 const HEAP_NATTS_MASK: u16 = 0x07FF;
