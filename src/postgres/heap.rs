@@ -35,8 +35,6 @@ struct Pages {
     full: Vec<HeapPage>,
     spare: Vec<HeapPage>,
     by: Inserter,
-    /// The block number of the next page begun.
-    next: u32,
     needs_wal: bool,
     /// The redo pointer when the first block was written: if it moves, a checkpoint began.
     redo: pg_sys::XLogRecPtr,
@@ -57,11 +55,9 @@ pub struct HeapWriter {
     /// its caller to free, as COPY runs it in a per-tuple context: reset after every batch, or a
     /// load keeps about 10 bytes a row until its transaction ends.
     batch_memory: PgMemoryContexts,
-    /// Writing whole pages, until a tuple too long for them comes.
+    /// Writing whole pages, until a tuple too long for them comes (`table_multi_insert` then
+    /// writes the rest, and sets the visibility map of its own pages).
     pages: Option<Pages>,
-    /// Every block the writer wrote was written as a page (the visibility map is then written
-    /// too; `table_multi_insert` sets its own).
-    all_pages: bool,
     /// Rows added since PostgreSQL's statistics last counted them.
     uncounted: i64,
 }
@@ -85,7 +81,6 @@ impl HeapWriter {
                     xid: pg_sys::GetCurrentTransactionId().into_inner(),
                     cid: pg_sys::GetCurrentCommandId(true),
                 },
-                next: 1,
                 needs_wal: pg_compat::relation_needs_wal(rel),
                 redo: pg_sys::GetRedoRecPtr(),
             });
@@ -109,7 +104,6 @@ impl HeapWriter {
                 },
                 pending: 0,
                 batch_memory: PgMemoryContexts::new("taxi_load batch"),
-                all_pages: pages.is_some(),
                 pages,
                 uncounted: 0,
             }
@@ -183,7 +177,6 @@ impl HeapWriter {
             let mut pages = self.pages.take().expect("writing pages");
             // SAFETY: as above.
             unsafe { pages.write_all(self.rel) };
-            self.all_pages = false;
         }
         unsafe {
             let slot = self.slots[self.pending];
@@ -237,7 +230,7 @@ impl HeapWriter {
         self.flush();
         if let Some(mut pages) = self.pages.take() {
             // SAFETY: rel is open; the writer alone writes it.
-            unsafe { pages.finish(self.rel, self.all_pages) };
+            unsafe { pages.finish(self.rel) };
         }
         unsafe {
             for &slot in &self.slots {
@@ -272,14 +265,14 @@ impl Pages {
     /// record's worth is there.
     unsafe fn add(&mut self, rel: pg_sys::Relation, tuple: &[u8]) {
         if !self.page.fits(tuple) {
+            let number = self.page.number() + 1;
             let next = match self.spare.pop() {
                 Some(mut page) => {
-                    page.reuse(self.next);
+                    page.reuse(number);
                     page
                 }
-                None => HeapPage::new(self.next),
+                None => HeapPage::new(number),
             };
-            self.next += 1;
             self.full.push(std::mem::replace(&mut self.page, next));
             if self.full.len() == PAGES_PER_RECORD {
                 unsafe { self.write_full(rel) };
@@ -290,9 +283,9 @@ impl Pages {
 
     /// Writes the full pages: WAL first (it stamps their LSNs), then checksums, then the file.
     unsafe fn write_full(&mut self, rel: pg_sys::Relation) {
-        let Some(first) = self.full.first().map(HeapPage::number) else {
+        if self.full.is_empty() {
             return;
-        };
+        }
         let mut blocks: Vec<pg_sys::BlockNumber> = self.full.iter().map(HeapPage::number).collect();
         let mut pages: Vec<pg_sys::Page> = self
             .full
@@ -303,7 +296,6 @@ impl Pages {
             write_blocks(
                 rel,
                 pg_sys::ForkNumber::MAIN_FORKNUM,
-                first,
                 &mut blocks,
                 &mut pages,
                 self.needs_wal,
@@ -316,21 +308,22 @@ impl Pages {
     /// Writes every page, the one being filled too.
     unsafe fn write_all(&mut self, rel: pg_sys::Relation) {
         if !self.page.is_empty() {
-            let last = std::mem::replace(&mut self.page, HeapPage::new(self.next));
-            self.next += 1;
+            let number = self.page.number() + 1;
+            let last = std::mem::replace(&mut self.page, HeapPage::new(number));
             self.full.push(last);
         }
         unsafe { self.write_full(rel) };
     }
 
-    /// Writes what is left and, if `map`, the visibility map of every block; then syncs the
-    /// files if a checkpoint began since the first block was written.
-    unsafe fn finish(&mut self, rel: pg_sys::Relation, map: bool) {
+    /// Writes what is left and the visibility map of every block; then syncs the files if a
+    /// checkpoint began since the first block was written.
+    unsafe fn finish(&mut self, rel: pg_sys::Relation) {
         unsafe {
             self.write_all(rel);
-            let blocks = self.next - 1;
+            // The page being filled, empty now, is the one after the last written.
+            let blocks = self.page.number();
             let vm = pg_sys::ForkNumber::VISIBILITYMAP_FORKNUM;
-            if map && blocks > 0 {
+            if blocks > 0 {
                 let smgr = pg_compat::relation_smgr(rel);
                 if !pg_sys::smgrexists(smgr, vm) {
                     pg_sys::smgrcreate(smgr, vm, false);
@@ -346,7 +339,7 @@ impl Pages {
                     .zip(pointers.chunks_mut(PAGES_PER_RECORD))
                 {
                     // Not a standard page: its map lies between pd_lower and pd_upper.
-                    write_blocks(rel, vm, blocks[0], blocks, pages, self.needs_wal, false);
+                    write_blocks(rel, vm, blocks, pages, self.needs_wal, false);
                 }
             }
             if self.needs_wal && pg_sys::GetRedoRecPtr() != self.redo {
@@ -360,12 +353,12 @@ impl Pages {
     }
 }
 
-/// Appends `pages` (blocks `first..`) to `rel`'s fork: WAL-logged if `wal`, checksummed,
-/// written. Fails if the fork is not `first` blocks long: something else wrote the table.
+/// Appends `pages` (blocks `blocks`, consecutive) to `rel`'s fork: WAL-logged if `wal`,
+/// checksummed, written. Fails if the fork does not end where they begin: something else wrote
+/// the table.
 unsafe fn write_blocks(
     rel: pg_sys::Relation,
     fork: pg_sys::ForkNumber::Type,
-    first: pg_sys::BlockNumber,
     blocks: &mut [pg_sys::BlockNumber],
     pages: &mut [pg_sys::Page],
     wal: bool,
@@ -374,7 +367,7 @@ unsafe fn write_blocks(
     unsafe {
         let length = pg_sys::smgrnblocks(pg_compat::relation_smgr(rel), fork);
         assert_eq!(
-            length, first,
+            length, blocks[0],
             "a table written as pages was extended by someone else"
         );
         if wal {
